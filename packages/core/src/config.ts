@@ -1,0 +1,75 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+/** The rembg project's release folder, where u2net, u2net_human_seg and u2netp are published. */
+export const REMBG_RELEASE_URL = 'https://github.com/danielgatis/rembg/releases/download/v0.0.0';
+
+/** Execution providers onnxruntime-node can be asked for. */
+export const executionProviderNames = ['cpu', 'cuda'] as const;
+export type ExecutionProviderName = (typeof executionProviderNames)[number];
+
+const executionProvidersSchema = z
+  .string()
+  .transform((text) =>
+    text
+      .split(',')
+      .map((part) => part.trim().toLowerCase())
+      .filter((part) => part.length > 0),
+  )
+  .pipe(
+    z
+      .array(z.enum(executionProviderNames, { error: 'EXECUTION_PROVIDERS lists cpu and/or cuda' }))
+      .min(1, { error: 'EXECUTION_PROVIDERS must name at least one provider' }),
+  );
+
+const positiveInt = z.coerce.number().int().positive();
+
+/** The environment variables core reads, with their defaults. Parsed once by `loadCoreConfig`. */
+export const coreEnvSchema = z.object({
+  U2NET_HOME: z.string().min(1).optional(),
+  DEFAULT_MODEL: z.string().min(1).optional(),
+  EXECUTION_PROVIDERS: executionProvidersSchema.default(['cpu']),
+  MAX_INPUT_PIXELS: positiveInt.default(50_000_000),
+  MODEL_BASE_URL: z.url().default(REMBG_RELEASE_URL),
+  ORT_INTRA_OP_THREADS: positiveInt.optional(),
+});
+
+/** Settings the pipeline runs with. Build one with `loadCoreConfig` or by hand in tests. */
+export interface CoreConfig {
+  /** Folder holding `<model>.onnx` files (rembg's layout). */
+  modelsDir: string;
+  /** Model used when a request names none; undefined means u2net when installed, else u2netp. */
+  defaultModel: string | undefined;
+  /** Execution providers in order of preference; cpu is always the fallback. */
+  executionProviders: ExecutionProviderName[];
+  /** Largest accepted image, in pixels (width x height), against decompression bombs. */
+  maxInputPixels: number;
+  /** Base URL `models pull` downloads `<file>.onnx` from. */
+  modelBaseUrl: string;
+  /** onnxruntime intra-op threads; undefined lets onnxruntime choose (one per core). */
+  intraOpThreads: number | undefined;
+}
+
+/**
+ * Reads core's settings from environment variables (see README "Configuration"). Throws a
+ * message naming the variable when one is malformed.
+ */
+export function loadCoreConfig(env: NodeJS.ProcessEnv = process.env): CoreConfig {
+  const parsed = coreEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const details = parsed.error.issues
+      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+      .join('; ');
+    throw new Error(`Invalid configuration: ${details}`);
+  }
+  const values = parsed.data;
+  return {
+    modelsDir: values.U2NET_HOME ?? join(homedir(), '.u2net'),
+    defaultModel: values.DEFAULT_MODEL,
+    executionProviders: values.EXECUTION_PROVIDERS,
+    maxInputPixels: values.MAX_INPUT_PIXELS,
+    modelBaseUrl: values.MODEL_BASE_URL.replace(/\/+$/, ''),
+    intraOpThreads: values.ORT_INTRA_OP_THREADS,
+  };
+}

@@ -1,0 +1,52 @@
+import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
+import type { LoadedModel } from '../models/sessions.js';
+
+/**
+ * Runs the model on one normalised input and returns its first output (U²-Net's d1) as a
+ * 0..255 mask at the model's input size, stretched min-to-max per image.
+ */
+export async function predictMask(model: LoadedModel, tensorData: Float32Array): Promise<Uint8Array> {
+  const size = model.spec.inputSize;
+  const input = new ort.Tensor('float32', tensorData, [1, 3, size, size]);
+  const outputs = await model.session.run({ [model.inputName]: input }, [model.outputName]);
+  const prediction = outputs[model.outputName];
+  if (!prediction) throw new Error(`Model ${model.spec.name} returned no ${model.outputName}`);
+  const values = prediction.data as Float32Array;
+  if (values.length !== size * size) {
+    throw new Error(`Model ${model.spec.name} returned ${values.length} values, expected ${size * size}`);
+  }
+  const mask = stretchToBytes(values);
+  prediction.dispose();
+  return mask;
+}
+
+/** Maps values linearly so the smallest becomes 0 and the largest 255 (all zero if flat). */
+export function stretchToBytes(values: Float32Array): Uint8Array {
+  let low = Number.POSITIVE_INFINITY;
+  let high = Number.NEGATIVE_INFINITY;
+  for (const value of values) {
+    if (value < low) low = value;
+    if (value > high) high = value;
+  }
+  const bytes = new Uint8Array(values.length);
+  const range = high - low;
+  if (!(range > 0)) return bytes;
+  const scale = 255 / range;
+  for (let i = 0; i < values.length; i++) bytes[i] = Math.round((values[i]! - low) * scale);
+  return bytes;
+}
+
+/** Scales a square model-size mask to the picture's size with Lanczos resampling. */
+export async function resizeMask(
+  mask: Uint8Array,
+  maskSize: number,
+  width: number,
+  height: number,
+): Promise<Buffer> {
+  return sharp(mask, { raw: { width: maskSize, height: maskSize, channels: 1 } })
+    .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
+    .extractChannel(0)
+    .raw()
+    .toBuffer();
+}

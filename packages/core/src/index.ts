@@ -1,0 +1,21 @@
+/**
+ * @bgremover/core: the background-removal pipeline. Parameters (the seed API's tables as zod
+ * schemas), the model registry and its provisioning, and image background removal. It knows
+ * nothing of Redis, HTTP or chat.
+ */
+export * from './config.js';
+export * from './errors.js';
+export * from './logger.js';
+export * from './params/color.js';
+export * from './params/image-params.js';
+export * from './params/video-params.js';
+export * from './params/parse.js';
+export * from './models/registry.js';
+export * from './models/checksum.js';
+export * from './models/provision.js';
+export * from './models/sessions.js';
+export { sniffFileType, type SniffedType } from './image/sniff.js';
+export { acceptedImageFormats, type RawImage } from './image/decode.js';
+export { normalizeForModel } from './image/model-input.js';
+export { stretchToBytes } from './image/mask.js';
+export * from './image/remove-image-background.js';

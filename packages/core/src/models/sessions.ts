@@ -1,0 +1,106 @@
+import * as ort from 'onnxruntime-node';
+import type { CoreConfig, ExecutionProviderName } from '../config.js';
+import { BgRemoverError } from '../errors.js';
+import { type Logger, stderrLogger } from '../logger.js';
+import { findChecksumMismatch } from './checksum.js';
+import { ensureModelFile } from './provision.js';
+import { type ModelName, type ModelSpec, getModelSpec } from './registry.js';
+
+/** A model ready to run: its spec, its onnxruntime session and the tensor names to use. */
+export interface LoadedModel {
+  spec: ModelSpec;
+  session: ort.InferenceSession;
+  inputName: string;
+  outputName: string;
+  /** The provider the session actually runs on. */
+  executionProvider: ExecutionProviderName;
+}
+
+const sessionCache = new Map<string, Promise<LoadedModel>>();
+
+/**
+ * Returns the process-wide session for a model, creating it on first use: the file is
+ * provisioned or located, verified against its pinned checksums, and opened on the first
+ * execution provider that works (cuda falls back to cpu with a logged warning). Concurrent
+ * callers share one load; a failed load is not cached, so a later call tries again.
+ */
+export function loadModel(
+  name: ModelName,
+  config: CoreConfig,
+  logger: Logger = stderrLogger,
+): Promise<LoadedModel> {
+  const key = `${config.modelsDir}\u0000${name}\u0000${config.executionProviders.join(',')}`;
+  let loading = sessionCache.get(key);
+  if (!loading) {
+    loading = createLoadedModel(name, config, logger);
+    sessionCache.set(key, loading);
+    loading.catch(() => sessionCache.delete(key));
+  }
+  return loading;
+}
+
+/** Drops every cached session (releasing native memory); for tests and shutdown. */
+export async function releaseModels(): Promise<void> {
+  const loads = [...sessionCache.values()];
+  sessionCache.clear();
+  for (const load of loads) {
+    try {
+      await (await load).session.release();
+    } catch {
+      // A load that failed has nothing to release.
+    }
+  }
+}
+
+async function createLoadedModel(
+  name: ModelName,
+  config: CoreConfig,
+  logger: Logger,
+): Promise<LoadedModel> {
+  const spec = getModelSpec(name);
+  const path = await ensureModelFile(name, config);
+  const mismatch = await findChecksumMismatch(path, spec);
+  if (mismatch) {
+    throw new BgRemoverError(
+      'model_checksum_mismatch',
+      `Model file ${path} is damaged or not the expected ${name} (${mismatch}); delete it and run "removebg models pull ${name}"`,
+    );
+  }
+  const { session, provider } = await openSession(path, config, logger);
+  const inputName = session.inputNames[0];
+  const outputName = session.outputNames[0];
+  if (!inputName || !outputName) {
+    throw new Error(`Model ${name} at ${path} has no inputs or outputs`);
+  }
+  return { spec, session, inputName, outputName, executionProvider: provider };
+}
+
+async function openSession(
+  path: string,
+  config: CoreConfig,
+  logger: Logger,
+): Promise<{ session: ort.InferenceSession; provider: ExecutionProviderName }> {
+  const baseOptions: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: 'all',
+    ...(config.intraOpThreads ? { intraOpNumThreads: config.intraOpThreads } : {}),
+  };
+  for (const provider of config.executionProviders) {
+    if (provider === 'cpu') break;
+    try {
+      const session = await ort.InferenceSession.create(path, {
+        ...baseOptions,
+        executionProviders: [provider],
+      });
+      return { session, provider };
+    } catch (error) {
+      logger.warn(`Execution provider ${provider} is unavailable; falling back to cpu`, {
+        reason: (error as Error).message.split('\n')[0],
+      });
+    }
+  }
+  const session = await ort.InferenceSession.create(path, {
+    ...baseOptions,
+    executionProviders: ['cpu'],
+  });
+  return { session, provider: 'cpu' };
+}

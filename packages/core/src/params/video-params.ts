@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { formBoolean, formEnum, formHexColor, optionalFormInteger } from './form-fields.js';
+import {
+  CONVERT_TO_VIDEO,
+  alphaMattingFields,
+  checkThresholdOrder,
+  modelField,
+} from './image-params.js';
+
+/** The seed's seven video formats, plus `webm` (VP9 with alpha, ours). */
+export const videoFormats = [
+  'mov',
+  'mattekey',
+  'gif',
+  'video_over_image',
+  'video_over_video',
+  'gif_with_bg',
+  'mp4_with_color',
+  'webm',
+] as const;
+export type VideoFormat = (typeof videoFormats)[number];
+
+/** The seed's "Video Processing Parameters" table, with its defaults and ranges. */
+export const videoParamsSchema = z
+  .object({
+    convert_to: z
+      .literal(CONVERT_TO_VIDEO, {
+        error: (issue) =>
+          `must be ${CONVERT_TO_VIDEO} for videos (got ${JSON.stringify(issue.input)})`,
+      })
+      .default(CONVERT_TO_VIDEO),
+    model: modelField,
+    video_format: formEnum(videoFormats, 'mov'),
+    ...alphaMattingFields,
+    video_bg_color_enabled: formBoolean(false),
+    video_bg_color: formHexColor('#00ff00'),
+    /** Output frames per second; undefined (or "auto") keeps the source's rate. */
+    framerate: optionalFormInteger(1, 60, ['auto']),
+    /** Process and write only the first N frames; undefined (or "none") means all. */
+    frame_limit: optionalFormInteger(1, 1_000_000, ['none', 'all']),
+  })
+  .superRefine(checkThresholdOrder);
+
+/** Video parameters after parsing: typed, defaulted, validated. */
+export type VideoParams = z.output<typeof videoParamsSchema>;
+/** Video parameters as a caller may give them (form strings or typed values, all optional). */
+export type VideoParamsInput = z.input<typeof videoParamsSchema>;
