@@ -1,4 +1,4 @@
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -33,6 +33,7 @@ export const coreEnvSchema = z.object({
   MAX_INPUT_PIXELS: positiveInt.default(50_000_000),
   MODEL_BASE_URL: z.url().default(REMBG_RELEASE_URL),
   ORT_INTRA_OP_THREADS: positiveInt.optional(),
+  IMAGE_THREADS: positiveInt.optional(),
 });
 
 /** Settings the pipeline runs with. Build one with `loadCoreConfig` or by hand in tests. */
@@ -49,6 +50,8 @@ export interface CoreConfig {
   modelBaseUrl: string;
   /** onnxruntime intra-op threads; undefined lets onnxruntime choose (one per core). */
   intraOpThreads: number | undefined;
+  /** libvips threads per image operation (sharp.concurrency); defaults to the core count. */
+  imageThreads: number;
 }
 
 /**
@@ -71,5 +74,6 @@ export function loadCoreConfig(env: NodeJS.ProcessEnv = process.env): CoreConfig
     maxInputPixels: values.MAX_INPUT_PIXELS,
     modelBaseUrl: values.MODEL_BASE_URL.replace(/\/+$/, ''),
     intraOpThreads: values.ORT_INTRA_OP_THREADS,
+    imageThreads: values.IMAGE_THREADS ?? availableParallelism(),
   };
 }

@@ -21,7 +21,11 @@ export class BgRemoverError extends Error {
   /** The request field the error is about (a parameter name or `files`), when there is one. */
   readonly field: string | undefined;
 
-  constructor(code: BgRemoverErrorCode, message: string, options?: { field?: string; cause?: unknown }) {
+  constructor(
+    code: BgRemoverErrorCode,
+    message: string,
+    options?: { field?: string; cause?: unknown },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'BgRemoverError';
     this.code = code;

@@ -1,24 +1,33 @@
-import { type InputRole, type InspectedImage, type RawImage, decodeFailure, inspectImage, openImage } from './decode.js';
+import type { Sharp } from 'sharp';
+import {
+  type InputRole,
+  decodeFailure,
+  inspectImage,
+  openImage,
+  rawImageToSharp,
+} from './decode.js';
+
+const backgroundRole: InputRole = { label: 'Background image (bg_image)', field: 'bg_image' };
 
 /**
  * Decodes a background picture and fits it to `width` x `height` the way remove.bg does:
- * scaled to cover, centred, aspect ratio kept, overflow cropped. Returns RGBA.
+ * scaled to cover, centred, aspect ratio kept, overflow cropped. Bad pictures are refused with
+ * errors naming `bg_image`.
  */
 export async function fitBackgroundImage(
   bytes: Buffer,
   width: number,
   height: number,
   maxPixels: number,
-): Promise<RawImage> {
-  const role: InputRole = { label: 'Background image (bg_image)', field: 'bg_image' };
-  const inspected: InspectedImage = await inspectImage(bytes, maxPixels, role);
+): Promise<Sharp> {
+  const inspected = await inspectImage(bytes, maxPixels, backgroundRole);
   const { data, info } = await decodeFailure(
     openImage(inspected)
       .resize(width, height, { fit: 'cover', position: 'centre', kernel: 'lanczos3' })
       .ensureAlpha()
       .raw()
       .toBuffer({ resolveWithObject: true }),
-    role,
+    backgroundRole,
   );
-  return { data, width: info.width, height: info.height, channels: 4 };
+  return rawImageToSharp({ data, width: info.width, height: info.height, channels: 4 });
 }

@@ -1,75 +1,90 @@
+import sharp, { type Sharp } from 'sharp';
 import type { Rgba } from '../params/color.js';
-import type { RawImage } from './decode.js';
+import { type RawImage, rawImageToSharp } from './decode.js';
 
 /**
- * Turns an RGBA picture into its cut-out in place: alpha becomes mask x original alpha, colour
- * stays straight (never multiplied by alpha), so soft edges keep the subject's own colour.
+ * The cut-out as a lazy libvips pipeline: RGBA whose colour is the source's own, straight
+ * (never multiplied by alpha, so soft edges keep the subject's colour), and whose alpha is the
+ * mask (times the source's alpha when it has one). `mask` is one byte per pixel. Colour under
+ * alpha 0 is invisible and is set to black, so those runs compress to almost nothing in the PNG.
+ * `source.data` is modified in place.
  */
-export function applyMaskAsAlpha(rgba: RawImage, mask: Uint8Array): RawImage {
-  const { data } = rgba;
-  for (let pixel = 0, offset = 3; pixel < mask.length; pixel++, offset += 4) {
-    const sourceAlpha = data[offset]!;
-    const maskValue = mask[pixel]!;
-    data[offset] = sourceAlpha === 255 ? maskValue : Math.round((maskValue * sourceAlpha) / 255);
+export function cutOut(source: RawImage, mask: Uint8Array): Sharp {
+  const { width, height } = source;
+  if (mask.length !== width * height) throw new Error('cutOut: mask and picture sizes differ');
+  if (source.channels === 3) {
+    clearHiddenColour(source.data, mask);
+    return rawImageToSharp(source).joinChannel(
+      Buffer.from(mask.buffer, mask.byteOffset, mask.length),
+      {
+        raw: { width, height, channels: 1 },
+      },
+    );
   }
-  return rgba;
+  if (source.channels !== 4)
+    throw new Error(`cutOut: expected RGB or RGBA, got ${source.channels} channels`);
+  const data = source.data;
+  for (let pixel = 0, offset = 0; pixel < mask.length; pixel++, offset += 4) {
+    const alpha = Math.round((mask[pixel]! * data[offset + 3]!) / 255);
+    data[offset + 3] = alpha;
+    if (alpha === 0) data.fill(0, offset, offset + 3);
+  }
+  return rawImageToSharp(source);
 }
 
-/**
- * Composes a straight-alpha cut-out over a solid colour ("over" operator). An opaque colour gives
- * an RGB picture; a translucent one (#rrggbbaa) an RGBA picture.
- */
-export function composeOverColor(cutout: RawImage, color: Rgba): RawImage {
-  const pixels = cutout.width * cutout.height;
-  const opaque = color.a === 255;
-  const channels = opaque ? 3 : 4;
-  const out = Buffer.allocUnsafe(pixels * channels);
-  const source = cutout.data;
-  const backgroundAlpha = color.a / 255;
-  for (let pixel = 0; pixel < pixels; pixel++) {
-    const s = pixel * 4;
-    const d = pixel * channels;
-    const alpha = source[s + 3]! / 255;
-    if (opaque) {
-      const rest = 1 - alpha;
-      out[d] = Math.round(source[s]! * alpha + color.r * rest);
-      out[d + 1] = Math.round(source[s + 1]! * alpha + color.g * rest);
-      out[d + 2] = Math.round(source[s + 2]! * alpha + color.b * rest);
-    } else {
-      const behind = backgroundAlpha * (1 - alpha);
-      const total = alpha + behind;
-      const inv = total > 0 ? 1 / total : 0;
-      out[d] = Math.round((source[s]! * alpha + color.r * behind) * inv);
-      out[d + 1] = Math.round((source[s + 1]! * alpha + color.g * behind) * inv);
-      out[d + 2] = Math.round((source[s + 2]! * alpha + color.b * behind) * inv);
-      out[d + 3] = Math.round(total * 255);
+/** Blacks out the RGB colour of every pixel whose mask value is 0. */
+function clearHiddenColour(rgb: Buffer, mask: Uint8Array): void {
+  for (let pixel = 0; pixel < mask.length; pixel++) {
+    if (mask[pixel] === 0) {
+      const offset = pixel * 3;
+      rgb[offset] = 0;
+      rgb[offset + 1] = 0;
+      rgb[offset + 2] = 0;
     }
   }
-  return { data: out, width: cutout.width, height: cutout.height, channels };
 }
 
 /**
- * Composes a straight-alpha cut-out over a background picture of the same size (RGBA, already
- * cover-fitted). Returns RGBA; the result is opaque wherever the background is.
+ * Composes a cut-out over a solid colour with the "over" operator on straight alpha. An opaque
+ * colour gives RGB; a translucent one (#rrggbbaa) gives RGBA.
  */
-export function composeOverImage(cutout: RawImage, background: RawImage): RawImage {
-  if (background.width !== cutout.width || background.height !== cutout.height) {
-    throw new Error('composeOverImage: background must be fitted to the cut-out size first');
+export async function composeOverColor(
+  cutout: Sharp,
+  width: number,
+  height: number,
+  color: Rgba,
+): Promise<Sharp> {
+  if (color.a === 255) {
+    // sharp runs flatten before joinChannel whatever the call order, so flatten the pixels.
+    const layer = await cutout.raw().toBuffer();
+    return sharp(layer, { raw: { width, height, channels: 4 } }).flatten({
+      background: { r: color.r, g: color.g, b: color.b },
+    });
   }
-  const pixels = cutout.width * cutout.height;
-  const out = Buffer.allocUnsafe(pixels * 4);
-  const source = cutout.data;
-  const back = background.data;
-  for (let pixel = 0; pixel < pixels; pixel++) {
-    const o = pixel * 4;
-    const alpha = source[o + 3]! / 255;
-    const behind = (back[o + 3]! / 255) * (1 - alpha);
-    const total = alpha + behind;
-    const inv = total > 0 ? 1 / total : 0;
-    out[o] = Math.round((source[o]! * alpha + back[o]! * behind) * inv);
-    out[o + 1] = Math.round((source[o + 1]! * alpha + back[o + 1]! * behind) * inv);
-    out[o + 2] = Math.round((source[o + 2]! * alpha + back[o + 2]! * behind) * inv);
-    out[o + 3] = Math.round(total * 255);
-  }
-  return { data: out, width: cutout.width, height: cutout.height, channels: 4 };
+  const canvas = sharp({
+    create: {
+      width,
+      height,
+      channels: 4,
+      background: { r: color.r, g: color.g, b: color.b, alpha: color.a / 255 },
+    },
+  });
+  return composeOver(cutout, width, height, canvas);
+}
+
+/**
+ * Composes a cut-out over a background pipeline of the same size (already cover-fitted), with
+ * the "over" operator on straight alpha. The result is opaque wherever the background is.
+ */
+export async function composeOver(
+  cutout: Sharp,
+  width: number,
+  height: number,
+  background: Sharp,
+): Promise<Sharp> {
+  const layer = await cutout.raw().toBuffer();
+  const flattenedBackground = await background.ensureAlpha().raw().toBuffer();
+  return sharp(flattenedBackground, { raw: { width, height, channels: 4 } }).composite([
+    { input: layer, raw: { width, height, channels: 4 }, blend: 'over' },
+  ]);
 }

@@ -96,17 +96,36 @@ export function openImage(image: InspectedImage): Sharp {
     .toColourspace('srgb');
 }
 
-/** Decodes an inspected image to raw RGBA (alpha 255 where the source has none). */
-export async function decodeRgba(image: InspectedImage, role: InputRole = mainInput): Promise<RawImage> {
+/**
+ * Decodes an inspected image to raw 8-bit sRGB pixels: RGBA when the source has an alpha
+ * channel, RGB otherwise (grey, CMYK and 16-bit sources are converted).
+ */
+export async function decodePixels(
+  image: InspectedImage,
+  role: InputRole = mainInput,
+): Promise<RawImage> {
   const { data, info } = await decodeFailure(
-    openImage(image).ensureAlpha().raw().toBuffer({ resolveWithObject: true }),
+    openImage(image).raw().toBuffer({ resolveWithObject: true }),
     role,
   );
-  return { data, width: info.width, height: info.height, channels: 4 };
+  if (info.channels !== 3 && info.channels !== 4) {
+    throw new Error(`sRGB decode produced ${info.channels} channels, expected 3 or 4`);
+  }
+  return { data, width: info.width, height: info.height, channels: info.channels };
+}
+
+/** Wraps raw pixels in a sharp pipeline (for resizing or encoding them). */
+export function rawImageToSharp(image: RawImage): Sharp {
+  return sharp(image.data, {
+    raw: { width: image.width, height: image.height, channels: image.channels },
+  });
 }
 
 /** Turns a decoding failure (truncated, corrupt pixel data) into a clear `corrupt_input` error. */
-export async function decodeFailure<T>(pending: Promise<T>, role: InputRole = mainInput): Promise<T> {
+export async function decodeFailure<T>(
+  pending: Promise<T>,
+  role: InputRole = mainInput,
+): Promise<T> {
   try {
     return await pending;
   } catch (error) {

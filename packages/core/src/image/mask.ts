@@ -6,7 +6,10 @@ import type { LoadedModel } from '../models/sessions.js';
  * Runs the model on one normalised input and returns its first output (U²-Net's d1) as a
  * 0..255 mask at the model's input size, stretched min-to-max per image.
  */
-export async function predictMask(model: LoadedModel, tensorData: Float32Array): Promise<Uint8Array> {
+export async function predictMask(
+  model: LoadedModel,
+  tensorData: Float32Array,
+): Promise<Uint8Array> {
   const size = model.spec.inputSize;
   const input = new ort.Tensor('float32', tensorData, [1, 3, size, size]);
   const outputs = await model.session.run({ [model.inputName]: input }, [model.outputName]);
@@ -14,7 +17,9 @@ export async function predictMask(model: LoadedModel, tensorData: Float32Array):
   if (!prediction) throw new Error(`Model ${model.spec.name} returned no ${model.outputName}`);
   const values = prediction.data as Float32Array;
   if (values.length !== size * size) {
-    throw new Error(`Model ${model.spec.name} returned ${values.length} values, expected ${size * size}`);
+    throw new Error(
+      `Model ${model.spec.name} returned ${values.length} values, expected ${size * size}`,
+    );
   }
   const mask = stretchToBytes(values);
   prediction.dispose();

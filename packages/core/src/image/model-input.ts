@@ -19,7 +19,10 @@ export async function resizeForModel(source: Sharp, size: number): Promise<Buffe
  * largest value (not 255; an all-black picture stays zero), then (x - mean) / std per channel.
  * Each picture is normalised on its own, so a video frame never depends on its neighbours.
  */
-export function normalizeForModel(rgb: Uint8Array, normalization: InputNormalization): Float32Array {
+export function normalizeForModel(
+  rgb: Uint8Array,
+  normalization: InputNormalization,
+): Float32Array {
   const pixels = rgb.length / 3;
   let maxValue = 0;
   for (let i = 0; i < rgb.length; i++) {

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { Sharp } from 'sharp';
 import type { CoreConfig } from '../config.js';
 import { BgRemoverError } from '../errors.js';
 import { type Logger, stderrLogger } from '../logger.js';
@@ -9,23 +10,24 @@ import { parseHexColor } from '../params/color.js';
 import type { ImageParams, ImageParamsInput } from '../params/image-params.js';
 import { parseImageParams } from '../params/parse.js';
 import { fitBackgroundImage } from './background-image.js';
-import { applyMaskAsAlpha, composeOverColor, composeOverImage } from './compose.js';
-import { type RawImage, decodeFailure, decodeRgba, inspectImage, openImage, readInput } from './decode.js';
+import { composeOver, composeOverColor, cutOut } from './compose.js';
+import { type RawImage, decodePixels, inspectImage, rawImageToSharp, readInput } from './decode.js';
 import { encodePng } from './encode.js';
 import { predictMask, resizeMask } from './mask.js';
 import { normalizeForModel, resizeForModel } from './model-input.js';
+import { useImageThreads } from './runtime.js';
 
 /** Wall-clock milliseconds spent in each stage of one image. */
 export interface ImageStageTimings {
-  /** Reading the header and decoding the full picture to RGBA. */
+  /** Decoding the full picture to RGBA (after the header check and model load). */
   decode: number;
-  /** Resizing to the model's input and normalising (runs alongside `decode`). */
+  /** Resizing to the model's input and normalising. */
   preprocess: number;
   /** onnxruntime session.run. */
   inference: number;
-  /** Mask scaling to full size and composing the output pixels. */
+  /** Scaling the mask to full size and setting up the output composition. */
   postprocess: number;
-  /** PNG encoding. */
+  /** Running the composition (joining alpha, compositing a background) and PNG encoding. */
   encode: number;
   /** The whole call, end to end. */
   total: number;
@@ -66,6 +68,7 @@ export async function removeImageBackground(
   const { config } = options;
   const logger = options.logger ?? stderrLogger;
   const parsed = parseImageParams(params);
+  useImageThreads(config.imageThreads);
   const warnings = collectWarnings(parsed, options);
   if (parsed.bg_type === 'image' && !parsed.only_mask && options.background === undefined) {
     throw new BgRemoverError(
@@ -79,27 +82,20 @@ export async function removeImageBackground(
   const modelLoading = loadModel(modelName, config, logger);
   const image = await inspectImage(await readInput(input), config.maxInputPixels);
 
-  // The small model input and the full-size decode run side by side in libvips threads; the
-  // full decode usually finishes while the model runs.
-  let decodeEnd = 0;
-  const fullDecode = decodeRgba(image).then((decoded) => {
-    decodeEnd = performance.now();
-    return decoded;
-  });
-  fullDecode.catch(() => undefined);
   const model = await modelLoading;
+  const decodeStart = performance.now();
+  const pixels = await decodePixels(image);
   const preprocessStart = performance.now();
   const size = model.spec.inputSize;
-  const resized = await decodeFailure(resizeForModel(openImage(image), size));
+  const resized = await resizeForModel(rawImageToSharp(pixels), size);
   const tensor = normalizeForModel(resized, model.spec.input);
   const inferenceStart = performance.now();
   const smallMask = await predictMask(model, tensor);
   const inferenceEnd = performance.now();
 
-  const rgba = await fullDecode;
   const postprocessStart = performance.now();
   const mask = await resizeMask(smallMask, size, image.width, image.height);
-  const output = await composeOutput(rgba, mask, parsed, options, config.maxInputPixels);
+  const output = await composeOutput(pixels, mask, parsed, options, config.maxInputPixels);
   const encodeStart = performance.now();
   const data = await encodePng(output);
   const finished = performance.now();
@@ -107,12 +103,12 @@ export async function removeImageBackground(
   return {
     data,
     contentType: 'image/png',
-    width: output.width,
-    height: output.height,
+    width: pixels.width,
+    height: pixels.height,
     model: modelName,
     warnings,
     timings: {
-      decode: decodeEnd - started,
+      decode: preprocessStart - decodeStart,
       preprocess: inferenceStart - preprocessStart,
       inference: inferenceEnd - inferenceStart,
       postprocess: encodeStart - postprocessStart,
@@ -122,26 +118,26 @@ export async function removeImageBackground(
   };
 }
 
+/** Builds the output picture as a lazy pipeline; `encodePng` runs it. */
 async function composeOutput(
-  rgba: RawImage,
+  pixels: RawImage,
   mask: Buffer,
   params: ImageParams,
   options: RemoveImageOptions,
   maxPixels: number,
-): Promise<RawImage> {
+): Promise<Sharp> {
+  const { width, height } = pixels;
   if (params.only_mask) {
-    return { data: mask, width: rgba.width, height: rgba.height, channels: 1 };
+    return rawImageToSharp({ data: mask, width, height, channels: 1 }).toColourspace('b-w');
   }
-  const cutout = applyMaskAsAlpha(rgba, mask);
-  if (params.bg_type === 'color') return composeOverColor(cutout, parseHexColor(params.bg_color_value));
+  const cutout = cutOut(pixels, mask);
+  if (params.bg_type === 'color') {
+    return composeOverColor(cutout, width, height, parseHexColor(params.bg_color_value));
+  }
   if (params.bg_type === 'image' && options.background !== undefined) {
-    const background = await fitBackgroundImage(
-      await readInput(options.background),
-      cutout.width,
-      cutout.height,
-      maxPixels,
-    );
-    return composeOverImage(cutout, background);
+    const bytes = await readInput(options.background);
+    const background = await fitBackgroundImage(bytes, width, height, maxPixels);
+    return composeOver(cutout, width, height, background);
   }
   return cutout;
 }

@@ -9,7 +9,14 @@ import { promisify } from 'node:util';
 import type { CoreConfig } from '../config.js';
 import { BgRemoverError } from '../errors.js';
 import { findChecksumMismatch } from './checksum.js';
-import { type ModelName, type ModelSource, type ModelSpec, getModelSpec, isModelName, modelNames } from './registry.js';
+import {
+  type ModelName,
+  type ModelSource,
+  type ModelSpec,
+  getModelSpec,
+  isModelName,
+  modelNames,
+} from './registry.js';
 
 const execFileAsync = promisify(execFile);
 

@@ -38,33 +38,35 @@ export function formBoolean(defaultValue: boolean) {
   );
 }
 
-/** An integer within [min, max]; `blankWords` (e.g. "auto") also mean "not given". */
-function integerField(min: number, max: number, blankWords: readonly string[] = []) {
-  const message = `must be an integer from ${min} to ${max}`;
-  return z.preprocess(
-    (raw) => {
-      const value = blankToUndefined(raw);
-      if (typeof value !== 'string') return value;
-      const text = value.trim();
-      if (blankWords.includes(text.toLowerCase())) return undefined;
-      return /^[+-]?\d+(\.\d+)?$/.test(text) ? Number(text) : value;
-    },
-    z
-      .number({ error: (issue) => `${message} (got ${describe(issue.input)})` })
-      .int({ error: (issue) => `${message} (got ${describe(issue.input)})` })
-      .min(min, { error: (issue) => `${message} (got ${describe(issue.input)})` })
-      .max(max, { error: (issue) => `${message} (got ${describe(issue.input)})` }),
-  );
+function integerSchema(min: number, max: number) {
+  const message = (issue: { input: unknown }) =>
+    `must be an integer from ${min} to ${max} (got ${describe(issue.input)})`;
+  return z
+    .number({ error: message })
+    .int({ error: message })
+    .min(min, { error: message })
+    .max(max, { error: message });
+}
+
+/** Turns a form string into a number when it looks like one; `blankWords` mean "not given". */
+function integerInput(blankWords: readonly string[]) {
+  return (raw: unknown): unknown => {
+    const value = blankToUndefined(raw);
+    if (typeof value !== 'string') return value;
+    const text = value.trim();
+    if (blankWords.includes(text.toLowerCase())) return undefined;
+    return /^[+-]?\d+(\.\d+)?$/.test(text) ? Number(text) : value;
+  };
 }
 
 /** An integer within [min, max] with a default. */
 export function formInteger(min: number, max: number, defaultValue: number) {
-  return integerField(min, max).default(defaultValue);
+  return z.preprocess(integerInput([]), integerSchema(min, max).default(defaultValue));
 }
 
 /** An integer within [min, max] that may be left out (or given as one of `blankWords`). */
 export function optionalFormInteger(min: number, max: number, blankWords: readonly string[]) {
-  return integerField(min, max, blankWords).optional();
+  return z.preprocess(integerInput(blankWords), integerSchema(min, max).optional());
 }
 
 /** One of `values`, case-insensitive, with a default. */
@@ -90,7 +92,9 @@ export function formHexColor(defaultValue: string) {
   return z.preprocess(
     blankToUndefined,
     z
-      .string({ error: (issue) => `must be a hex colour such as #00ff00 (got ${describe(issue.input)})` })
+      .string({
+        error: (issue) => `must be a hex colour such as #00ff00 (got ${describe(issue.input)})`,
+      })
       .refine(isHexColor, {
         error: (issue) =>
           `must be a hex colour such as #00ff00: #rgb, #rrggbb or #rrggbbaa (got ${describe(issue.input)})`,
