@@ -6,15 +6,16 @@
  *   npm run bench              # u2netp, default repetitions
  *   BENCH_MODEL=u2net BENCH_RUNS=9 npm run bench
  */
-import { fileURLToPath } from 'node:url';
+
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import {
   type ImageStageTimings,
-  type ModelName,
   loadCoreConfig,
   loadModel,
+  type ModelName,
   removeImageBackground,
   requireModelName,
 } from '../src/index.js';

@@ -5,17 +5,17 @@
  */
 export * from './config.js';
 export * from './errors.js';
+export { acceptedImageFormats, type RawImage } from './image/decode.js';
+export { stretchToBytes } from './image/mask.js';
+export { normalizeForModel } from './image/model-input.js';
+export * from './image/remove-image-background.js';
+export { type SniffedType, sniffFileType } from './image/sniff.js';
 export * from './logger.js';
-export * from './params/color.js';
-export * from './params/image-params.js';
-export * from './params/video-params.js';
-export * from './params/parse.js';
-export * from './models/registry.js';
 export * from './models/checksum.js';
 export * from './models/provision.js';
+export * from './models/registry.js';
 export * from './models/sessions.js';
-export { sniffFileType, type SniffedType } from './image/sniff.js';
-export { acceptedImageFormats, type RawImage } from './image/decode.js';
-export { normalizeForModel } from './image/model-input.js';
-export { stretchToBytes } from './image/mask.js';
-export * from './image/remove-image-background.js';
+export * from './params/color.js';
+export * from './params/image-params.js';
+export * from './params/parse.js';
+export * from './params/video-params.js';

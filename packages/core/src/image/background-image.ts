@@ -1,13 +1,13 @@
 import type { Sharp } from 'sharp';
 import {
-  type InputRole,
   decodeFailure,
+  type InputRole,
   inspectImage,
   openImage,
   rawImageToSharp,
 } from './decode.js';
 
-const backgroundRole: InputRole = { label: 'Background image (bg_image)', field: 'bg_image' };
+const backgroundRole: InputRole = { label: 'The background image (bg_image)', field: 'bg_image' };
 
 /**
  * Decodes a background picture and fits it to `width` x `height` the way remove.bg does:

@@ -29,7 +29,7 @@ export interface InputRole {
 }
 
 /** The main input file of a request. */
-export const mainInput: InputRole = { label: 'Image', field: 'files' };
+export const mainInput: InputRole = { label: 'The file', field: 'files' };
 
 /** Reads an input given as bytes or as a path. */
 export async function readInput(input: Buffer | string): Promise<Buffer> {

@@ -11,7 +11,7 @@ import type { ImageParams, ImageParamsInput } from '../params/image-params.js';
 import { parseImageParams } from '../params/parse.js';
 import { fitBackgroundImage } from './background-image.js';
 import { composeOver, composeOverColor, cutOut } from './compose.js';
-import { type RawImage, decodePixels, inspectImage, rawImageToSharp, readInput } from './decode.js';
+import { decodePixels, inspectImage, type RawImage, rawImageToSharp, readInput } from './decode.js';
 import { encodePng } from './encode.js';
 import { predictMask, resizeMask } from './mask.js';
 import { normalizeForModel, resizeForModel } from './model-input.js';

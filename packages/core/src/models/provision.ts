@@ -10,11 +10,11 @@ import type { CoreConfig } from '../config.js';
 import { BgRemoverError } from '../errors.js';
 import { findChecksumMismatch } from './checksum.js';
 import {
+  getModelSpec,
+  isModelName,
   type ModelName,
   type ModelSource,
   type ModelSpec,
-  getModelSpec,
-  isModelName,
   modelNames,
 } from './registry.js';
 

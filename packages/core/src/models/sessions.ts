@@ -4,7 +4,7 @@ import { BgRemoverError } from '../errors.js';
 import { type Logger, stderrLogger } from '../logger.js';
 import { findChecksumMismatch } from './checksum.js';
 import { ensureModelFile } from './provision.js';
-import { type ModelName, type ModelSpec, getModelSpec } from './registry.js';
+import { getModelSpec, type ModelName, type ModelSpec } from './registry.js';
 
 /** A model ready to run: its spec, its onnxruntime session and the tensor names to use. */
 export interface LoadedModel {

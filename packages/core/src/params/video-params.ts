@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { formBoolean, formEnum, formHexColor, optionalFormInteger } from './form-fields.js';
 import {
-  CONVERT_TO_VIDEO,
   alphaMattingFields,
+  CONVERT_TO_VIDEO,
   checkThresholdOrder,
   modelField,
 } from './image-params.js';
