@@ -23,7 +23,9 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm dependencies"
-  npm ci --no-audit --no-fund
+  # npm install rather than npm ci: npm 11 writes only this platform's optional packages into
+  # the lockfile, and npm ci then refuses the lockfile it wrote itself.
+  npm install --no-audit --no-fund
 fi
 
 echo "setup: building"
