@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { releaseModels, removeImageBackground } from '../src/index.js';
 import { decodeRaw, fixturePath, iou, realConfig, syntheticSubject } from './helpers.js';
@@ -188,12 +188,12 @@ describe('output', () => {
   });
 
   it.each([
-    ['webp', (s: sharp.Sharp) => s.webp({ quality: 90 })],
-    ['gif', (s: sharp.Sharp) => s.gif()],
-    ['tiff', (s: sharp.Sharp) => s.tiff()],
-    ['avif', (s: sharp.Sharp) => s.avif({ quality: 70 })],
-    ['grey png', (s: sharp.Sharp) => s.greyscale().png()],
-    ['16-bit png', (s: sharp.Sharp) => s.toColourspace('rgb16').png()],
+    ['webp', (s: Sharp) => s.webp({ quality: 90 })],
+    ['gif', (s: Sharp) => s.gif()],
+    ['tiff', (s: Sharp) => s.tiff()],
+    ['avif', (s: Sharp) => s.avif({ quality: 70 })],
+    ['grey png', (s: Sharp) => s.greyscale().png()],
+    ['16-bit png', (s: Sharp) => s.toColourspace('rgb16').png()],
   ])('reads %s input', async (_label, encode) => {
     const scene = await syntheticSubject();
     const input = await encode(sharp(scene.png)).toBuffer();
