@@ -1,1 +1,13 @@
-export {};
+/**
+ * @bgremover/jobs: the contract between producers (API, Discord, Slack) and workers: job data
+ * schemas, the queue, enqueue options, storage (local disk or S3) and API request state.
+ */
+export * from './api-requests.js';
+export * from './config.js';
+export * from './enqueue.js';
+export * from './job-data.js';
+export * from './queue.js';
+export * from './redis.js';
+export * from './storage/local-storage.js';
+export * from './storage/s3-storage.js';
+export * from './storage/storage.js';

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+/**
+ * Where a job's input bytes are. Never the bytes themselves: Redis only ever holds references.
+ * `storage`: a key in our storage (API uploads). `url`: a chat attachment the worker fetches
+ * itself, only from allow-listed hosts; `auth` names the credential the worker adds (the token
+ * itself never goes into Redis).
+ */
+export const inputReferenceSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('storage'),
+    key: z.string().min(1),
+    filename: z.string().min(1),
+  }),
+  z.object({
+    kind: z.literal('url'),
+    url: z.url(),
+    filename: z.string().min(1),
+    auth: z.enum(['none', 'slack-bot']).default('none'),
+  }),
+]);
+export type InputReference = z.infer<typeof inputReferenceSchema>;
+
+/** Where the result goes once the job ends. */
+export const replyTargetSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('api'),
+    requestId: z.string().min(1),
+    fileIndex: z.number().int().min(0),
+  }),
+  z.object({
+    kind: z.literal('discord'),
+    channelId: z.string().min(1),
+    messageId: z.string().optional(),
+    threadId: z.string().optional(),
+    userId: z.string().optional(),
+    interaction: z
+      .object({ applicationId: z.string(), token: z.string(), attachmentSizeLimit: z.number() })
+      .optional(),
+  }),
+  z.object({
+    kind: z.literal('slack'),
+    channel: z.string().min(1),
+    threadTs: z.string().min(1),
+    userId: z.string().optional(),
+    progressMessageTs: z.string().optional(),
+  }),
+]);
+export type ReplyTarget = z.infer<typeof replyTargetSchema>;
+
+/**
+ * One job = one input file. `params` are the request's parameters as the producer validated
+ * them with core's schemas (the worker parses them again; parsing is idempotent).
+ */
+export const conversionJobDataSchema = z.object({
+  version: z.literal(1),
+  mediaKind: z.enum(['image', 'video']),
+  params: z.record(z.string(), z.unknown()),
+  input: inputReferenceSchema,
+  /** The background picture or video for bg_type=image and the video_over_* formats. */
+  background: inputReferenceSchema.optional(),
+  target: replyTargetSchema,
+  /** Milliseconds since the epoch when the request arrived. */
+  requestedAt: z.number().int(),
+});
+export type ConversionJobData = z.infer<typeof conversionJobDataSchema>;
+/** Job data as a producer writes it (defaults may be omitted). */
+export type ConversionJobInput = z.input<typeof conversionJobDataSchema>;

@@ -1,0 +1,99 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  assertSafeKey,
+  type ByteRange,
+  type Storage,
+  StorageNotFoundError,
+  type StoredObjectInfo,
+} from './storage.js';
+
+const META_SUFFIX = '.meta.json';
+
+/**
+ * Storage in a local folder: each object is a file at `<root>/<key>`, with its content type in
+ * a `<key>.meta.json` beside it. Writes go to a temporary name and are renamed into place, so a
+ * reader never sees half a file.
+ */
+export class LocalStorage implements Storage {
+  constructor(readonly root: string) {}
+
+  private pathOf(key: string): string {
+    return join(this.root, assertSafeKey(key));
+  }
+
+  async put(key: string, body: Buffer | Readable, contentType: string): Promise<void> {
+    const path = this.pathOf(key);
+    await mkdir(dirname(path), { recursive: true });
+    const staging = `${path}.partial-${process.pid}-${Date.now()}`;
+    try {
+      if (Buffer.isBuffer(body)) await writeFile(staging, body);
+      else await pipeline(body, createWriteStream(staging));
+      await writeFile(`${path}${META_SUFFIX}`, JSON.stringify({ contentType }));
+      await rename(staging, path);
+    } catch (error) {
+      await rm(staging, { force: true });
+      throw error;
+    }
+  }
+
+  async putFile(key: string, source: string, contentType: string): Promise<void> {
+    const path = this.pathOf(key);
+    await mkdir(dirname(path), { recursive: true });
+    const staging = `${path}.partial-${process.pid}-${Date.now()}`;
+    await copyFile(source, staging);
+    await writeFile(`${path}${META_SUFFIX}`, JSON.stringify({ contentType }));
+    await rename(staging, path);
+  }
+
+  async read(key: string, range?: ByteRange): Promise<Readable> {
+    const path = this.pathOf(key);
+    if (!(await this.stat(key))) throw new StorageNotFoundError(key);
+    return createReadStream(path, range ? { start: range.start, end: range.end } : {});
+  }
+
+  async downloadToFile(key: string, target: string): Promise<void> {
+    await pipeline(await this.read(key), createWriteStream(target));
+  }
+
+  async stat(key: string): Promise<StoredObjectInfo | undefined> {
+    const path = this.pathOf(key);
+    const info = await stat(path).catch(() => undefined);
+    if (!info?.isFile()) return undefined;
+    const meta = await readFile(`${path}${META_SUFFIX}`, 'utf8')
+      .then((text) => JSON.parse(text) as { contentType?: string })
+      .catch(() => ({ contentType: undefined }));
+    return {
+      size: info.size,
+      contentType: meta.contentType ?? 'application/octet-stream',
+      lastModified: info.mtime,
+    };
+  }
+
+  async delete(key: string): Promise<void> {
+    const path = this.pathOf(key);
+    await rm(path, { force: true });
+    await rm(`${path}${META_SUFFIX}`, { force: true });
+  }
+
+  async deleteOlderThan(prefix: string, cutoff: Date): Promise<number> {
+    const folder = join(this.root, prefix);
+    const entries = await readdir(folder, { recursive: true, withFileTypes: true }).catch(() => []);
+    let removed = 0;
+    for (const entry of entries) {
+      if (!entry.isFile() || entry.name.endsWith(META_SUFFIX) || entry.name.includes('.partial-')) {
+        continue;
+      }
+      const path = join(entry.parentPath, entry.name);
+      const info = await stat(path).catch(() => undefined);
+      if (info && info.mtime < cutoff) {
+        await this.delete(relative(this.root, path));
+        removed++;
+      }
+    }
+    return removed;
+  }
+}
