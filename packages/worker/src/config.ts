@@ -1,0 +1,79 @@
+import { hostname } from 'node:os';
+import { type CoreConfig, loadCoreConfig } from '@bgremover/core';
+import { type JobsConfig, loadJobsConfig } from '@bgremover/jobs';
+import { z } from 'zod';
+
+const hostList = z.string().transform((text) =>
+  text
+    .split(',')
+    .map((host) => host.trim().toLowerCase())
+    .filter(Boolean),
+);
+
+/** The worker's own environment variables (core's and the queue's are read too). */
+export const workerEnvSchema = z.object({
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  HEALTH_HOST: z.string().default('0.0.0.0'),
+  WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(60_000),
+  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).default(30_000),
+  ATTACHMENT_HOSTS: hostList.default([
+    'cdn.discordapp.com',
+    'media.discordapp.net',
+    'files.slack.com',
+  ]),
+  MAX_INPUT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(200 * 1024 * 1024),
+  FETCH_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  WORKER_ID: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface WorkerConfig {
+  core: CoreConfig;
+  jobs: JobsConfig;
+  /** Jobs this process runs at once. One per process is right for CPU inference. */
+  concurrency: number;
+  healthPort: number;
+  healthHost: string;
+  /** How long a job's lock lasts without renewal before another worker may take it over. */
+  lockDurationMs: number;
+  /** How often this worker looks for jobs whose worker died. */
+  stalledIntervalMs: number;
+  /** Hosts attachment URLs may point at (exact names or parent domains). */
+  attachmentHosts: string[];
+  maxInputBytes: number;
+  fetchTimeoutMs: number;
+  /** Names this process in results and metrics (default host:pid). */
+  workerId: string;
+  logLevel: z.infer<typeof workerEnvSchema>['LOG_LEVEL'];
+}
+
+/** Reads every setting the worker needs from the environment; throws naming a bad variable. */
+export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const parsed = workerEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const details = parsed.error.issues
+      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+      .join('; ');
+    throw new Error(`Invalid configuration: ${details}`);
+  }
+  const v = parsed.data;
+  return {
+    core: loadCoreConfig(env),
+    jobs: loadJobsConfig(env),
+    concurrency: v.WORKER_CONCURRENCY,
+    healthPort: v.HEALTH_PORT,
+    healthHost: v.HEALTH_HOST,
+    lockDurationMs: v.WORKER_LOCK_MS,
+    stalledIntervalMs: v.WORKER_STALLED_INTERVAL_MS,
+    attachmentHosts: v.ATTACHMENT_HOSTS,
+    maxInputBytes: v.MAX_INPUT_BYTES,
+    fetchTimeoutMs: v.FETCH_TIMEOUT_MS,
+    workerId: v.WORKER_ID ?? `${hostname()}:${process.pid}`,
+    logLevel: v.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,185 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { type CoreConfig, isBgRemoverError } from '@bgremover/core';
+import {
+  type ConversionJobData,
+  type ConversionJobResult,
+  conversionJobDataSchema,
+  type Storage,
+} from '@bgremover/jobs';
+import { type Job, UnrecoverableError } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { InputRefusedError, TransientError } from './errors.js';
+import { type FetchInputOptions, fetchInput } from './fetch-input.js';
+import {
+  adapterFor,
+  type DeliverableResult,
+  type JobProgress,
+  type ReplyAdapters,
+} from './reply/adapter.js';
+import { type MediaOutput, type MediaRunContext, runImage } from './run-media.js';
+
+/** Runs one kind of media (image or video) for a job. */
+export type MediaRunner = (
+  data: ConversionJobData,
+  context: MediaRunContext,
+) => Promise<MediaOutput>;
+
+export interface ProcessorDeps {
+  core: CoreConfig;
+  storage: Storage;
+  redis: Redis;
+  adapters: ReplyAdapters;
+  logger: Logger;
+  workerId: string;
+  fetch: Omit<FetchInputOptions, 'storage' | 'dir'>;
+  /** Media runners by kind; images are built in, video is added when core supports it. */
+  runners?: Partial<Record<ConversionJobData['mediaKind'], MediaRunner>>;
+  /** How long delivery markers are kept (as long as results). */
+  deliveryMarkerTtlMs: number;
+}
+
+/**
+ * The worker's processor for one conversion job: fetch the input, run core, store the result,
+ * deliver it through the target's adapter, and return a summary (no bytes) that BullMQ keeps.
+ * Bad input fails once with its message (UnrecoverableError, delivered as a failure); transient
+ * faults are rethrown for BullMQ to retry, and delivered as a failure only on the last attempt.
+ */
+export async function processConversionJob(
+  job: Job<ConversionJobData, ConversionJobResult>,
+  deps: ProcessorDeps,
+): Promise<ConversionJobResult> {
+  const started = performance.now();
+  const jobId = job.id ?? 'unknown';
+  const logger = deps.logger.child({ jobId });
+  const parsed = conversionJobDataSchema.safeParse(job.data);
+  if (!parsed.success) throw new UnrecoverableError(`Malformed job data: ${parsed.error.message}`);
+  const data = parsed.data;
+  const adapter = adapterFor(deps.adapters, data.target);
+  if (!adapter)
+    throw new UnrecoverableError(`This worker cannot deliver to ${data.target.kind} targets`);
+  const context = { jobId, logger };
+  const scratchDir = await mkdtemp(join(tmpdir(), 'bgremover-job-'));
+  const progress = (update: JobProgress) => {
+    job.updateProgress(update).catch(() => undefined);
+    adapter.reportProgress?.(data.target, update, context).catch(() => undefined);
+  };
+  try {
+    progress({ stage: 'fetching', percent: 2 });
+    const fetchOptions = { ...deps.fetch, storage: deps.storage, dir: scratchDir };
+    const inputPath = await fetchInput(data.input, fetchOptions);
+    const backgroundPath = data.background
+      ? await fetchInput(data.background, fetchOptions)
+      : undefined;
+
+    progress({ stage: 'processing', percent: 5 });
+    const runner = data.mediaKind === 'image' ? runImage : deps.runners?.[data.mediaKind];
+    if (!runner) {
+      throw new InputRefusedError(`This worker cannot process ${data.mediaKind} files`);
+    }
+    const output = await runner(data, {
+      config: deps.core,
+      logger: { info: (m, f) => logger.info(f ?? {}, m), warn: (m, f) => logger.warn(f ?? {}, m) },
+      inputPath,
+      backgroundPath,
+      scratchDir,
+      onProgress: progress,
+      signal: new AbortController().signal,
+    });
+
+    progress({ stage: 'storing', percent: 95 });
+    const resultKey = `results/${jobId}/${output.filename}`;
+    const bytes = await storeOutput(deps.storage, resultKey, output);
+    const deliverable: DeliverableResult = {
+      resultKey,
+      filename: output.filename,
+      contentType: output.contentType,
+      bytes,
+      localPath: output.body.kind === 'file' ? output.body.path : await spill(output, scratchDir),
+      model: output.model,
+      warnings: output.warnings,
+    };
+    progress({ stage: 'delivering', percent: 98 });
+    await deliverOnce(deps, jobId, () => adapter.deliverResult(data.target, deliverable, context));
+    return {
+      resultKey,
+      filename: output.filename,
+      contentType: output.contentType,
+      bytes,
+      model: output.model,
+      warnings: output.warnings,
+      worker: deps.workerId,
+      elapsedMs: performance.now() - started,
+    };
+  } catch (error) {
+    const failure = describeFailure(error);
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (!failure.retryable || lastAttempt) {
+      if (failure.retryable) logger.error({ err: error }, 'job failed after its last attempt');
+      else logger.info({ reason: failure.message }, 'job refused its input');
+      await deliverOnce(deps, jobId, () =>
+        adapter.deliverFailure(data.target, failure.message, context),
+      );
+    } else {
+      logger.info({ err: error, attempt: job.attemptsMade + 1 }, 'attempt failed; will retry');
+    }
+    if (!failure.retryable) throw new UnrecoverableError(failure.message);
+    throw error instanceof Error ? error : new Error(String(error));
+  } finally {
+    await rm(scratchDir, { recursive: true, force: true });
+  }
+}
+
+/** Sorts an error into "tell the person, do not retry" and "retry, it may pass". */
+export function describeFailure(error: unknown): { message: string; retryable: boolean } {
+  if (isBgRemoverError(error) || error instanceof InputRefusedError) {
+    return { message: error.message, retryable: false };
+  }
+  if (error instanceof UnrecoverableError) return { message: error.message, retryable: false };
+  if (error instanceof TransientError)
+    return { message: `Temporary failure: ${error.message}`, retryable: true };
+  return {
+    message: 'Internal error while processing this file; it has been logged',
+    retryable: true,
+  };
+}
+
+async function storeOutput(storage: Storage, key: string, output: MediaOutput): Promise<number> {
+  try {
+    if (output.body.kind === 'buffer') {
+      await storage.put(key, output.body.data, output.contentType);
+      return output.body.data.length;
+    }
+    await storage.putFile(key, output.body.path, output.contentType);
+    return output.body.bytes;
+  } catch (error) {
+    throw new TransientError(`Storing the result failed: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+async function spill(output: MediaOutput, dir: string): Promise<string> {
+  if (output.body.kind === 'file') return output.body.path;
+  const path = join(dir, output.filename);
+  await writeFile(path, output.body.data);
+  return path;
+}
+
+/**
+ * Delivers at most once per job: a job retried after its worker died between delivering and
+ * completing does not post its result twice. The marker lives in Redis as long as results.
+ */
+async function deliverOnce(
+  deps: ProcessorDeps,
+  jobId: string,
+  deliver: () => Promise<void>,
+): Promise<void> {
+  const marker = `bgremover:delivered:${jobId}`;
+  if (await deps.redis.exists(marker)) return;
+  await deliver();
+  await deps.redis.set(marker, deps.workerId, 'PX', deps.deliveryMarkerTtlMs);
+}

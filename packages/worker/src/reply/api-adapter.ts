@@ -1,0 +1,24 @@
+import type { ApiRequestStore, ReplyTarget } from '@bgremover/jobs';
+import type { DeliverableResult, ReplyAdapter } from './adapter.js';
+
+type ApiTarget = Extract<ReplyTarget, { kind: 'api' }>;
+
+/**
+ * Delivers to the HTTP API: marks the request's file done (with the result's storage key, which
+ * `/v1/results/` turns into a download URL) or failed (with the message). Idempotent.
+ */
+export class ApiReplyAdapter implements ReplyAdapter<ApiTarget> {
+  constructor(private readonly requests: ApiRequestStore) {}
+
+  async deliverResult(target: ApiTarget, result: DeliverableResult): Promise<void> {
+    await this.requests.markDone(target.requestId, target.fileIndex, {
+      resultKey: result.resultKey,
+      resultFilename: result.filename,
+      contentType: result.contentType,
+    });
+  }
+
+  async deliverFailure(target: ApiTarget, message: string): Promise<void> {
+    await this.requests.markFailed(target.requestId, target.fileIndex, message);
+  }
+}

@@ -1,0 +1,162 @@
+import type { Server } from 'node:http';
+import { releaseModels } from '@bgremover/core';
+import {
+  ApiRequestStore,
+  type ConversionJobData,
+  type ConversionJobResult,
+  openConversionQueue,
+  openStorage,
+  redisConnection,
+} from '@bgremover/jobs';
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { type Logger, pino } from 'pino';
+import type { WorkerConfig } from './config.js';
+import { startHealthServer } from './health-server.js';
+import { WorkerMetrics } from './metrics.js';
+import { type MediaRunner, processConversionJob } from './process-job.js';
+import type { ReplyAdapters } from './reply/adapter.js';
+import { ApiReplyAdapter } from './reply/api-adapter.js';
+
+export interface RunningWorker {
+  worker: Worker<ConversionJobData, ConversionJobResult>;
+  metrics: WorkerMetrics;
+  /** The port `/healthz` and `/metrics` listen on. */
+  healthPort: number;
+  /**
+   * Stops taking jobs, waits for the running ones to finish, and closes every connection. Jobs
+   * still queued stay in Redis for other workers.
+   */
+  close(): Promise<void>;
+}
+
+export interface StartWorkerOptions {
+  logger?: Logger;
+  /** Delivery adapters for chat targets (the api adapter is always present). */
+  adapters?: ReplyAdapters;
+  runners?: Partial<Record<ConversionJobData['mediaKind'], MediaRunner>>;
+}
+
+/**
+ * Starts a conversion worker: a BullMQ worker on the configured queue with the configured
+ * concurrency, the health/metrics server, and periodic expiry of old results. The model is
+ * loaded once per process on first use and kept.
+ */
+export async function startConversionWorker(
+  config: WorkerConfig,
+  options: StartWorkerOptions = {},
+): Promise<RunningWorker> {
+  const logger =
+    options.logger ?? pino({ level: config.logLevel, base: { worker: config.workerId } });
+  const storage = openStorage(config.jobs);
+  const redis = new Redis(config.jobs.redisUrl, { maxRetriesPerRequest: null });
+  const requests = new ApiRequestStore(redis, config.jobs.resultTtlMs);
+  const queue = openConversionQueue(config.jobs.redisUrl, config.jobs.queueName, 'worker');
+  const metrics = new WorkerMetrics();
+  const adapters: ReplyAdapters = { api: new ApiReplyAdapter(requests), ...options.adapters };
+
+  const worker = new Worker<ConversionJobData, ConversionJobResult>(
+    config.jobs.queueName,
+    async (job) => {
+      metrics.active++;
+      try {
+        return await processConversionJob(job, {
+          core: config.core,
+          storage,
+          redis,
+          adapters,
+          logger,
+          workerId: config.workerId,
+          fetch: {
+            attachmentHosts: config.attachmentHosts,
+            maxBytes: config.maxInputBytes,
+            timeoutMs: config.fetchTimeoutMs,
+          },
+          ...(options.runners ? { runners: options.runners } : {}),
+          deliveryMarkerTtlMs: config.jobs.resultTtlMs,
+        });
+      } finally {
+        metrics.active--;
+      }
+    },
+    {
+      connection: redisConnection(config.jobs.redisUrl, 'worker'),
+      concurrency: config.concurrency,
+      lockDuration: config.lockDurationMs,
+      stalledInterval: config.stalledIntervalMs,
+      maxStalledCount: 2,
+    },
+  );
+  worker.on('completed', (job) => {
+    metrics.completed++;
+    metrics.observeDuration((job.returnvalue?.elapsedMs ?? 0) / 1000);
+    logger.info(
+      { jobId: job.id, ms: Math.round(job.returnvalue?.elapsedMs ?? 0) },
+      'job completed',
+    );
+  });
+  worker.on('failed', (job, error) => {
+    const willRetry =
+      job !== undefined &&
+      job.attemptsMade < (job.opts.attempts ?? 1) &&
+      error.name !== 'UnrecoverableError';
+    if (willRetry) metrics.retried++;
+    else metrics.failed++;
+  });
+  worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
+
+  const health = await startHealthServer(
+    {
+      healthy: async () => worker.isRunning() && (await redis.ping()) === 'PONG',
+      metrics: async () =>
+        metrics.render(
+          config.workerId,
+          await queue.getJobCounts(
+            'waiting',
+            'prioritized',
+            'active',
+            'delayed',
+            'failed',
+            'completed',
+          ),
+        ),
+    },
+    config.healthPort,
+    config.healthHost,
+  );
+
+  const expireOld = () => {
+    const cutoff = new Date(Date.now() - config.jobs.resultTtlMs);
+    for (const prefix of ['results', 'inputs']) {
+      storage
+        .deleteOlderThan(prefix, cutoff)
+        .catch((error: Error) => logger.warn({ err: error }, 'expiry failed'));
+    }
+  };
+  const expiryTimer = setInterval(expireOld, 10 * 60 * 1000);
+  expiryTimer.unref();
+
+  await worker.waitUntilReady();
+  logger.info(
+    { queue: config.jobs.queueName, concurrency: config.concurrency, healthPort: health.port },
+    'worker ready',
+  );
+
+  return {
+    worker,
+    metrics,
+    healthPort: health.port,
+    close: async () => {
+      clearInterval(expiryTimer);
+      await worker.close();
+      await queue.close();
+      await closeServer(health.server);
+      await redis.quit();
+      await releaseModels();
+    },
+  };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}

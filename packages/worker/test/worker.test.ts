@@ -1,0 +1,236 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { enqueueConversion } from '@bgremover/jobs';
+// @ts-expect-error s3rver ships no types
+import S3rver from 's3rver';
+import sharp from 'sharp';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadWorkerConfig } from '../src/config.js';
+import { type RunningWorker, startConversionWorker } from '../src/worker.js';
+import { smallPhoto } from './fixtures.js';
+import { freshQueue, submitApiRequest, type TestQueue, waitFor } from './harness.js';
+
+let testQueue: TestQueue | undefined;
+let running: RunningWorker | undefined;
+const cleanups: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  await running?.close();
+  running = undefined;
+  await testQueue?.close();
+  testQueue = undefined;
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+async function startWorker(extraEnv: NodeJS.ProcessEnv = {}): Promise<TestQueue> {
+  testQueue = await freshQueue(extraEnv);
+  running = await startConversionWorker(loadWorkerConfig(testQueue.env));
+  return testQueue;
+}
+
+describe('conversion worker (in-process, real Redis, real model)', () => {
+  it('processes a job: result in storage, the api request marked done, progress seen', async () => {
+    const q = await startWorker();
+    const progress: unknown[] = [];
+    q.events.on('progress', ({ data }) => progress.push(data));
+    const { requestId, jobIds } = await submitApiRequest(q, [
+      { filename: 'cup.png', bytes: await smallPhoto() },
+    ]);
+    const job = await q.queue.getJob(jobIds[0]!);
+    const result = await job!.waitUntilFinished(q.events, 60_000);
+
+    expect(result.resultKey).toBe(`results/${jobIds[0]}/cup_processed.png`);
+    expect(result.model).toBe('u2netp');
+    const stored = await q.storage.stat(result.resultKey);
+    expect(stored?.contentType).toBe('image/png');
+    const png = await sharp(join(q.storageDir, result.resultKey)).metadata();
+    expect([png.format, png.width, png.channels]).toEqual(['png', 160, 4]);
+
+    const record = await q.requests.get(requestId);
+    expect(record?.finished).toBe(true);
+    expect(record?.files[0]).toMatchObject({
+      state: 'done',
+      resultKey: result.resultKey,
+      resultFilename: 'cup_processed.png',
+    });
+    await waitFor(async () => progress.length >= 3);
+    expect(progress).toContainEqual({ stage: 'processing', percent: 5 });
+    expect(progress).toContainEqual({ stage: 'delivering', percent: 98 });
+  });
+
+  it('fails bad input once, with its message, without retrying', async () => {
+    const q = await startWorker();
+    const { requestId, jobIds } = await submitApiRequest(q, [
+      { filename: 'notes.png', bytes: Buffer.from('this is text, not a picture') },
+    ]);
+    const job = await q.queue.getJob(jobIds[0]!);
+    await expect(job!.waitUntilFinished(q.events, 60_000)).rejects.toThrow(/not an image/);
+    const failed = await q.queue.getJob(jobIds[0]!);
+    expect(failed?.attemptsMade).toBe(1);
+    expect(failed?.failedReason).toContain('The file is not an image');
+    const record = await q.requests.get(requestId);
+    expect(record?.files[0]).toMatchObject({
+      state: 'failed',
+      error: expect.stringContaining('not an image'),
+    });
+  });
+
+  it('finishes the good files of a batch when one is bad', async () => {
+    const q = await startWorker();
+    const { requestId } = await submitApiRequest(q, [
+      { filename: 'a.png', bytes: await smallPhoto('coffee.png') },
+      { filename: 'broken.jpg', bytes: Buffer.alloc(0) },
+      { filename: 'c.png', bytes: await smallPhoto('chelsea.png') },
+    ]);
+    const record = await waitFor(async () => {
+      const current = await q.requests.get(requestId);
+      return current?.finished ? current : undefined;
+    });
+    expect(record.files.map((file) => file.state)).toEqual(['done', 'failed', 'done']);
+    expect(record.files[1]).toMatchObject({ error: 'The file is empty (0 bytes)' });
+  });
+
+  it('retries a transient fetch failure and then succeeds', async () => {
+    const photo = await smallPhoto();
+    let requests = 0;
+    const server = createHttpServer((_request, response) => {
+      requests++;
+      if (requests === 1) response.writeHead(503).end('busy');
+      else response.writeHead(200, { 'content-type': 'image/png' }).end(photo);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
+    const port = (server.address() as AddressInfo).port;
+
+    const q = await startWorker();
+    const requestId = 'transient-request';
+    await q.requests.create(requestId, 'k', [{ filename: 'remote.png', jobId: 'transient-job' }]);
+    await enqueueConversion(
+      q.queue,
+      {
+        version: 1,
+        mediaKind: 'image',
+        params: { model: 'u2netp' },
+        input: { kind: 'url', url: `http://127.0.0.1:${port}/remote.png`, filename: 'remote.png' },
+        target: { kind: 'api', requestId, fileIndex: 0 },
+        requestedAt: Date.now(),
+      },
+      'transient-job',
+      { attempts: 3, backoffMs: 200 },
+    );
+    const job = await q.queue.getJob('transient-job');
+    const result = await job!.waitUntilFinished(q.events, 60_000);
+    expect(result.filename).toBe('remote_processed.png');
+    expect(requests).toBe(2);
+    expect((await q.queue.getJob('transient-job'))?.attemptsMade).toBe(2); // one failed, one succeeded
+    expect((await q.requests.get(requestId))?.files[0]?.state).toBe('done');
+  });
+
+  it('refuses attachments from hosts that are not allowed', async () => {
+    const q = await startWorker({ ATTACHMENT_HOSTS: 'cdn.discordapp.com' });
+    await q.requests.create('r-host', 'k', [{ filename: 'x.png', jobId: 'host-job' }]);
+    await enqueueConversion(
+      q.queue,
+      {
+        version: 1,
+        mediaKind: 'image',
+        params: {},
+        input: { kind: 'url', url: 'http://127.0.0.1:9/x.png', filename: 'x.png' },
+        target: { kind: 'api', requestId: 'r-host', fileIndex: 0 },
+        requestedAt: Date.now(),
+      },
+      'host-job',
+    );
+    const job = await q.queue.getJob('host-job');
+    await expect(job!.waitUntilFinished(q.events, 30_000)).rejects.toThrow(
+      /only fetched from cdn.discordapp.com, not 127.0.0.1/,
+    );
+  });
+
+  it('deduplicates jobs by id: the same event enqueued twice runs once', async () => {
+    const q = await startWorker();
+    const bytes = await smallPhoto();
+    await q.storage.put('inputs/dup/0-a.png', bytes, 'image/png');
+    const data = {
+      version: 1 as const,
+      mediaKind: 'image' as const,
+      params: {},
+      input: { kind: 'storage' as const, key: 'inputs/dup/0-a.png', filename: 'a.png' },
+      target: { kind: 'api' as const, requestId: 'dup', fileIndex: 0 },
+      requestedAt: Date.now(),
+    };
+    await q.requests.create('dup', 'k', [{ filename: 'a.png', jobId: 'slack_evt_1' }]);
+    const first = await enqueueConversion(q.queue, data, 'slack:evt:1');
+    const second = await enqueueConversion(q.queue, data, 'slack:evt:1');
+    expect(second).toBe(first);
+    await (await q.queue.getJob(first))!.waitUntilFinished(q.events, 60_000);
+    expect(await q.queue.getJobCounts('completed', 'waiting')).toEqual({
+      completed: 1,
+      waiting: 0,
+    });
+  });
+
+  it('serves /healthz and /metrics with queue depth and job counts', async () => {
+    const q = await startWorker();
+    const { jobIds } = await submitApiRequest(q, [
+      { filename: 'm.png', bytes: await smallPhoto() },
+    ]);
+    await (await q.queue.getJob(jobIds[0]!))!.waitUntilFinished(q.events, 60_000);
+    const base = `http://127.0.0.1:${running!.healthPort}`;
+    const health = await fetch(`${base}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/bgremover_queue_jobs\{state="completed"\} 1/);
+    expect(metrics).toMatch(/bgremover_jobs_completed_total\{worker="[^"]+"\} 1/);
+    expect(metrics).toMatch(/bgremover_job_duration_seconds_count\{worker="[^"]+"\} 1/);
+  });
+
+  it('stores results in S3-compatible storage (s3rver stand-in)', async () => {
+    const s3dir = await mkdtemp(join(tmpdir(), 'bgremover-s3-'));
+    const server = new S3rver({
+      port: 0,
+      address: '127.0.0.1',
+      silent: true,
+      directory: s3dir,
+      configureBuckets: [{ name: 'bgr' }],
+    });
+    const { port } = (await server.run()) as { port: number };
+    cleanups.push(async () => {
+      await server.close();
+      await rm(s3dir, { recursive: true, force: true });
+    });
+    const q = await startWorker({
+      STORAGE_DRIVER: 's3',
+      S3_BUCKET: 'bgr',
+      S3_ENDPOINT: `http://127.0.0.1:${port}`,
+      S3_FORCE_PATH_STYLE: 'true',
+      S3_ACCESS_KEY_ID: 'S3RVER',
+      S3_SECRET_ACCESS_KEY: 'S3RVER',
+    });
+    // The producer side uploads to the same bucket.
+    const { openStorage, loadJobsConfig } = await import('@bgremover/jobs');
+    const s3 = openStorage(loadJobsConfig(q.env));
+    await s3.put('inputs/s3req/0-cup.png', await smallPhoto(), 'image/png');
+    await q.requests.create('s3req', 'k', [{ filename: 'cup.png', jobId: 's3-job' }]);
+    await enqueueConversion(
+      q.queue,
+      {
+        version: 1,
+        mediaKind: 'image',
+        params: {},
+        input: { kind: 'storage', key: 'inputs/s3req/0-cup.png', filename: 'cup.png' },
+        target: { kind: 'api', requestId: 's3req', fileIndex: 0 },
+        requestedAt: Date.now(),
+      },
+      's3-job',
+    );
+    const result = await (await q.queue.getJob('s3-job'))!.waitUntilFinished(q.events, 60_000);
+    const stored = await s3.stat(result.resultKey);
+    expect(stored?.contentType).toBe('image/png');
+    expect(stored?.size).toBe(result.bytes);
+  });
+});
