@@ -19,3 +19,8 @@ export * from './params/color.js';
 export * from './params/image-params.js';
 export * from './params/parse.js';
 export * from './params/video-params.js';
+export type { MaskRefiner } from './video/frame-mask.js';
+export { GIF_DEFAULT_FPS, GIF_MAX_FPS, GIF_MAX_SIDE } from './video/frame-plan.js';
+export { containerOf, type OutputContainer } from './video/output-formats.js';
+export { acceptedVideoContainers, probeVideo, type VideoInfo } from './video/probe.js';
+export * from './video/remove-video-background.js';

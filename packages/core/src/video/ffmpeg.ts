@@ -1,0 +1,172 @@
+/**
+ * The one module that talks to fluent-ffmpeg. Everything else in video/ describes what ffmpeg
+ * should do as plain argument lists and gets back a job handle and typed probe data, so the
+ * library (archived upstream in 2025) can be replaced here alone.
+ */
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import ffmpeg from 'fluent-ffmpeg';
+
+/** One ffmpeg input: a file path or a readable stream (at most one stream per job). */
+export interface FfmpegInput {
+  source: string | Readable;
+  /** Options placed before this input's `-i` (e.g. `-f rawvideo`, `-t 2.5`). */
+  options?: readonly string[];
+}
+
+/** What one ffmpeg process should do. */
+export interface FfmpegSpec {
+  inputs: readonly FfmpegInput[];
+  /** A `-filter_complex` graph, when one is needed. */
+  complexFilter?: string;
+  /** Options placed before the output (codecs, `-map`, `-f`, `-frames:v` ...). */
+  outputOptions: readonly string[];
+  /** A file path, or a stream that receives ffmpeg's stdout. */
+  output: string | Writable;
+}
+
+/** A running ffmpeg process. */
+export interface FfmpegJob {
+  /** Settles when ffmpeg exits: resolves on success, rejects with its last stderr lines. */
+  readonly done: Promise<void>;
+  /** Ends the process at once (SIGKILL); `done` then rejects with `FfmpegKilledError`. */
+  kill(): void;
+}
+
+/** `done` of a job that was ended with `kill()`. */
+export class FfmpegKilledError extends Error {
+  constructor() {
+    super('ffmpeg was stopped');
+    this.name = 'FfmpegKilledError';
+  }
+}
+
+/** An ffmpeg run that failed; `stderrTail` holds its last lines of diagnostics. */
+export class FfmpegFailedError extends Error {
+  readonly stderrTail: string;
+  constructor(message: string, stderrTail: string) {
+    super(message);
+    this.name = 'FfmpegFailedError';
+    this.stderrTail = stderrTail;
+  }
+}
+
+/**
+ * Starts ffmpeg as its own process with the given inputs, filter graph and output. Never throws
+ * synchronously for a failed run: the outcome is `done`. Output streams given here are written
+ * by ffmpeg's stdout with back-pressure.
+ */
+export function startFfmpeg(spec: FfmpegSpec): FfmpegJob {
+  const command = ffmpeg({ stdoutLines: 0 });
+  for (const input of spec.inputs) {
+    command.input(input.source);
+    if (input.options && input.options.length > 0) command.inputOptions([...input.options]);
+  }
+  if (spec.complexFilter !== undefined) {
+    command.outputOptions(['-filter_complex', spec.complexFilter]);
+  }
+  command.outputOptions(['-hide_banner', '-nostdin', '-loglevel', 'error', ...spec.outputOptions]);
+  let killed = false;
+  const done = new Promise<void>((resolve, reject) => {
+    command.on('end', () => resolve());
+    command.on('error', (error: Error, _stdout: string | null, stderr: string | null) => {
+      if (killed) reject(new FfmpegKilledError());
+      else reject(new FfmpegFailedError(error.message, lastLines(stderr ?? '', 8)));
+    });
+  });
+  // The caller may kill before awaiting `done`; never let that be an unhandled rejection.
+  done.catch(() => undefined);
+  if (typeof spec.output === 'string') command.output(spec.output);
+  else command.output(spec.output);
+  command.run();
+  return {
+    done,
+    kill() {
+      if (killed) return;
+      killed = true;
+      command.kill('SIGKILL');
+    },
+  };
+}
+
+/**
+ * A stream to hand ffmpeg as its stdin or stdout. fluent-ffmpeg treats an output stream's
+ * `close` as "stop ffmpeg", racing the process' own exit, so these never emit `close`.
+ */
+export function ffmpegPipe(highWaterMark = 1 << 20): PassThrough {
+  return new PassThrough({ highWaterMark, autoDestroy: false, emitClose: false });
+}
+
+/** One stream as ffprobe reports it (the fields video/ uses). */
+export interface ProbedStream {
+  index: number;
+  codecType: string | undefined;
+  codecName: string | undefined;
+  width: number | undefined;
+  height: number | undefined;
+  pixFmt: string | undefined;
+  avgFrameRate: string | undefined;
+  rFrameRate: string | undefined;
+  /** Seconds, when the container states it. */
+  duration: number | undefined;
+  /** Frames, when the container states it (mp4/mov do, webm/mkv do not). */
+  frameCount: number | undefined;
+  /** Display rotation in degrees (phone videos), 0 when none. */
+  rotation: number;
+  tags: Record<string, string>;
+}
+
+/** ffprobe's view of a file. */
+export interface ProbedMedia {
+  formatName: string | undefined;
+  /** Seconds. */
+  duration: number | undefined;
+  streams: ProbedStream[];
+}
+
+/** Runs ffprobe on a file. Rejects with ffprobe's message when it cannot read the file. */
+export function probeMedia(path: string): Promise<ProbedMedia> {
+  return new Promise((resolve, reject) => {
+    ffmpeg.ffprobe(path, (error: unknown, data: ffmpeg.FfprobeData) => {
+      if (error) {
+        reject(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      resolve({
+        formatName: data.format.format_name,
+        duration: finiteNumber(data.format.duration),
+        streams: data.streams.map(toProbedStream),
+      });
+    });
+  });
+}
+
+function toProbedStream(stream: ffmpeg.FfprobeStream): ProbedStream {
+  const tags: Record<string, string> = {};
+  const rawTags: unknown = stream.tags;
+  if (rawTags && typeof rawTags === 'object') {
+    for (const [key, value] of Object.entries(rawTags)) tags[key.toLowerCase()] = String(value);
+  }
+  return {
+    index: stream.index,
+    codecType: stream.codec_type,
+    codecName: stream.codec_name,
+    width: stream.width,
+    height: stream.height,
+    pixFmt: stream.pix_fmt,
+    avgFrameRate: stream.avg_frame_rate,
+    rFrameRate: stream.r_frame_rate,
+    duration: finiteNumber(stream.duration),
+    frameCount: finiteNumber(stream.nb_frames),
+    rotation: finiteNumber(stream.rotation) ?? finiteNumber(tags.rotate) ?? 0,
+    tags,
+  };
+}
+
+function finiteNumber(value: unknown): number | undefined {
+  const number = typeof value === 'number' ? value : Number.parseFloat(String(value));
+  return Number.isFinite(number) ? number : undefined;
+}
+
+function lastLines(text: string, count: number): string {
+  return text.trim().split('\n').slice(-count).join('\n');
+}

@@ -1,0 +1,341 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, extname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { CoreConfig } from '../config.js';
+import { BgRemoverError } from '../errors.js';
+import { useImageThreads } from '../image/runtime.js';
+import { type Logger, stderrLogger } from '../logger.js';
+import { resolveModelName } from '../models/provision.js';
+import type { ModelName } from '../models/registry.js';
+import { type LoadedModel, loadModel } from '../models/sessions.js';
+import { parseHexColor, type Rgba } from '../params/color.js';
+import { parseVideoParams } from '../params/parse.js';
+import type { VideoFormat, VideoParams, VideoParamsInput } from '../params/video-params.js';
+import { type BackgroundFrames, pictureBackground, videoBackground } from './backgrounds.js';
+import { composeFrameOver, composeFrameOverColor, cutoutFrame } from './compose-frame.js';
+import {
+  frameModelInput,
+  frameModelMask,
+  fullSizeFrameMask,
+  type MaskRefiner,
+} from './frame-mask.js';
+import { type FramePlan, planFrames } from './frame-plan.js';
+import { type FrameReader, openFrameReader } from './frame-reader.js';
+import { type FrameWriter, openFrameWriter } from './frame-writer.js';
+import { containerOf, encoderFor, type FrameContent } from './output-formats.js';
+import { probeVideo, type VideoInfo } from './probe.js';
+
+/** Frames written so far, and how many are expected (undefined when the source does not say). */
+export interface VideoProgress {
+  framesDone: number;
+  framesTotal: number | undefined;
+}
+
+export interface RemoveVideoOptions {
+  config: CoreConfig;
+  logger?: Logger;
+  /** Where to write the result; by default a new temporary folder (the caller removes it). */
+  outputPath?: string;
+  /** The background picture of video_over_image and gif_with_bg (bytes or a path). */
+  backgroundImage?: Buffer | string;
+  /** The background video of video_over_video (a path). */
+  backgroundVideo?: string;
+  /** Called after every frame written. */
+  onProgress?: (progress: VideoProgress) => void;
+  /** Aborting stops ffmpeg at once, deletes the partial output and rejects with the reason. */
+  signal?: AbortSignal;
+  /**
+   * Refines each frame's mask when `alpha_matting` is true: the plug for the matting module.
+   * Without it, alpha_matting is reported in `warnings` as not applied.
+   */
+  refineMask?: MaskRefiner;
+}
+
+/** Milliseconds spent, for benchmarks and logs. */
+export interface VideoTimings {
+  /** Inside the model's session.run, summed over frames. */
+  inference: number;
+  /** The whole call. */
+  total: number;
+}
+
+export interface VideoResult {
+  /** The file written. */
+  path: string;
+  contentType: 'video/quicktime' | 'video/mp4' | 'image/gif' | 'video/webm';
+  format: VideoFormat;
+  /** Frames written. */
+  frames: number;
+  width: number;
+  height: number;
+  /** Output frames per second. */
+  fps: number;
+  /** frames / fps. */
+  durationSeconds: number;
+  /** True when the source's audio was kept. */
+  audio: boolean;
+  model: ModelName;
+  warnings: string[];
+  timings: VideoTimings;
+}
+
+/**
+ * Removes the background of every frame of a video (mp4, mov, webm, mkv, avi, animated GIF) and
+ * writes the seed's `video_format`. Frames stream from a decoder process through the model to an
+ * encoder process with back-pressure, one frame in flight, so memory does not grow with the
+ * video's length; `framerate` resamples, `frame_limit` stops after N output frames, the source's
+ * audio is kept where the container allows. Bad input throws `BgRemoverError` naming the file or
+ * field; an abort rejects with the signal's reason and leaves no partial file.
+ */
+export async function removeVideoBackground(
+  inputPath: string,
+  params: VideoParamsInput | VideoParams,
+  options: RemoveVideoOptions,
+): Promise<VideoResult> {
+  const started = performance.now();
+  const { config, signal } = options;
+  const logger = options.logger ?? stderrLogger;
+  signal?.throwIfAborted();
+  const parsed = parseVideoParams(params);
+  useImageThreads(config.imageThreads);
+  const warnings = collectWarnings(parsed, options);
+  const modelName = await resolveModelName(parsed.model, config);
+  const modelLoading = loadModel(modelName, config, logger);
+  modelLoading.catch(() => undefined);
+  const info = await probeVideo(inputPath, config.maxInputPixels);
+  const model = await modelLoading;
+  const plan = planFrames(info, parsed);
+  warnings.push(...plan.warnings);
+
+  const container = containerOf(parsed.video_format);
+  const ownFolder = options.outputPath === undefined;
+  const outputPath =
+    options.outputPath ??
+    join(
+      await mkdtemp(join(tmpdir(), 'bgremover-video-')),
+      `${basename(inputPath, extname(inputPath))}_processed.${container.extension}`,
+    );
+  const cleanUp = () =>
+    rm(ownFolder ? join(outputPath, '..') : outputPath, { recursive: true, force: true });
+
+  const stages: Stages = {};
+  const stopAll = () => {
+    stages.reader?.close();
+    stages.background?.close();
+    stages.writer?.abort();
+  };
+  const onAbort = () => stopAll();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const frameStep = await frameComposer(parsed, plan, options, config.maxInputPixels, warnings);
+    stages.background = frameStep.background;
+    const audio = container.extension !== 'gif' && info.hasAudio;
+    stages.writer = openFrameWriter(
+      encoderFor({
+        format: parsed.video_format,
+        content: frameStep.content,
+        plan,
+        audioSource: audio ? info.path : undefined,
+        audioSeconds: plan.frameLimit === undefined ? undefined : plan.frameLimit / plan.fps,
+        outputPath,
+      }),
+    );
+    stages.reader = openFrameReader({
+      path: info.path,
+      width: plan.width,
+      height: plan.height,
+      filters: plan.decodeFilters,
+      frameLimit: plan.frameLimit,
+    });
+    const refine = parsed.alpha_matting ? options.refineMask : undefined;
+    const { frames, inference } = await streamFrames(
+      { model, plan, reader: stages.reader, writer: stages.writer, refine, frameStep, info },
+      options,
+    );
+    signal?.throwIfAborted();
+    await stages.writer.finish();
+    stages.background?.close();
+    return {
+      path: outputPath,
+      contentType: container.contentType,
+      format: parsed.video_format,
+      frames,
+      width: plan.width,
+      height: plan.height,
+      fps: plan.fps,
+      durationSeconds: frames / plan.fps,
+      audio,
+      model: modelName,
+      warnings,
+      timings: { inference, total: performance.now() - started },
+    };
+  } catch (error) {
+    stopAll();
+    await cleanUp();
+    if (signal?.aborted) throw signal.reason;
+    throw error;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+interface Stages {
+  reader?: FrameReader;
+  writer?: FrameWriter;
+  background?: BackgroundFrames;
+}
+
+/** Turns a frame and its mask into what the encoder reads. */
+interface FrameComposer {
+  content: FrameContent;
+  background: BackgroundFrames | undefined;
+  compose(rgb: Buffer, mask: Buffer): Promise<Uint8Array>;
+}
+
+async function frameComposer(
+  params: VideoParams,
+  plan: FramePlan,
+  options: RemoveVideoOptions,
+  maxPixels: number,
+  warnings: string[],
+): Promise<FrameComposer> {
+  const format = params.video_format;
+  if (format === 'mattekey') {
+    return { content: 'matte', background: undefined, compose: async (_rgb, mask) => mask };
+  }
+  let background: BackgroundFrames | undefined;
+  if (format === 'video_over_image' || format === 'gif_with_bg') {
+    background = await pictureBackground(requireBackgroundImage(options, format), plan, maxPixels);
+  } else if (format === 'video_over_video') {
+    background = await videoBackground(requireBackgroundVideo(options), plan, maxPixels);
+  }
+  if (background) {
+    const frames = background;
+    return {
+      content: 'composite',
+      background,
+      compose: async (rgb, mask) => composeFrameOver(rgb, mask, await frames.next()),
+    };
+  }
+  if (format === 'mp4_with_color' || params.video_bg_color_enabled) {
+    const color = parseHexColor(params.video_bg_color);
+    const alphaKept = containerOf(format).alpha && color.a < 255;
+    if (color.a < 255 && !alphaKept) {
+      warnings.push(`${format} has no transparency: video_bg_color is used as an opaque colour`);
+    }
+    const opaque: Rgba = alphaKept ? color : { ...color, a: 255 };
+    return {
+      content: alphaKept ? 'composite-alpha' : 'composite',
+      background: undefined,
+      compose: async (rgb, mask) => composeFrameOverColor(rgb, mask, opaque),
+    };
+  }
+  return {
+    content: 'cutout',
+    background: undefined,
+    compose: async (rgb, mask) => cutoutFrame(rgb, mask),
+  };
+}
+
+interface StreamContext {
+  model: LoadedModel;
+  plan: FramePlan;
+  reader: FrameReader;
+  writer: FrameWriter;
+  refine: MaskRefiner | undefined;
+  frameStep: FrameComposer;
+  info: VideoInfo;
+}
+
+interface PreparedFrame {
+  rgb: Buffer;
+  input: Float32Array;
+}
+
+/**
+ * The frame loop. onnxruntime-node's session.run holds the JavaScript thread, so the loop keeps
+ * everything else off the critical path around it: once frame N's mask is out, frame N's
+ * post-processing and encoding hand-off run concurrently with reading and preparing frame N+1
+ * (sharp resizes run on libuv's pool, decoding and encoding in ffmpeg's own processes), and the
+ * model starts on N+1 as soon as both are done. At most two frames are held at any time.
+ */
+async function streamFrames(
+  context: StreamContext,
+  options: RemoveVideoOptions,
+): Promise<{ frames: number; inference: number }> {
+  const { model, plan, reader, writer, refine, frameStep } = context;
+  const { width, height } = plan;
+  const readPrepared = async (): Promise<PreparedFrame | undefined> => {
+    const rgb = await reader.next();
+    if (!rgb) return undefined;
+    return { rgb, input: await frameModelInput(model, rgb, width, height) };
+  };
+  const postAndWrite = async (frame: PreparedFrame, small: Uint8Array): Promise<void> => {
+    const mask = await fullSizeFrameMask(model, small, frame.rgb, width, height, refine);
+    await writer.write(await frameStep.compose(frame.rgb, mask));
+  };
+
+  let frames = 0;
+  let inference = 0;
+  let current = await readPrepared();
+  while (current) {
+    options.signal?.throwIfAborted();
+    const inferenceStart = performance.now();
+    const small = await frameModelMask(model, current.input);
+    inference += performance.now() - inferenceStart;
+    const [, next] = await Promise.all([postAndWrite(current, small), readPrepared()]);
+    frames++;
+    options.onProgress?.({ framesDone: frames, framesTotal: plan.expectedFrames });
+    current = next;
+  }
+  return { frames, inference };
+}
+
+function requireBackgroundImage(options: RemoveVideoOptions, format: VideoFormat): Buffer | string {
+  if (options.backgroundImage === undefined) {
+    throw new BgRemoverError(
+      'missing_background',
+      `video_format=${format} needs a background picture: send it as bg_image`,
+      { field: 'bg_image' },
+    );
+  }
+  return options.backgroundImage;
+}
+
+function requireBackgroundVideo(options: RemoveVideoOptions): string {
+  if (options.backgroundVideo === undefined) {
+    throw new BgRemoverError(
+      'missing_background',
+      'video_format=video_over_video needs a background video: send it as bg_video',
+      { field: 'bg_video' },
+    );
+  }
+  return options.backgroundVideo;
+}
+
+function collectWarnings(params: VideoParams, options: RemoveVideoOptions): string[] {
+  const warnings: string[] = [];
+  const format = params.video_format;
+  if (params.alpha_matting && !options.refineMask) {
+    warnings.push(
+      'alpha_matting was requested but is not yet applied to video frames: the result uses the model mask without matting',
+    );
+  }
+  const usesPicture = format === 'video_over_image' || format === 'gif_with_bg';
+  if (options.backgroundImage !== undefined && !usesPicture) {
+    warnings.push(`the background picture is ignored because video_format=${format}`);
+  }
+  if (options.backgroundVideo !== undefined && format !== 'video_over_video') {
+    warnings.push(`the background video is ignored because video_format=${format}`);
+  }
+  if (params.video_bg_color_enabled && (usesPicture || format === 'video_over_video')) {
+    warnings.push(
+      `video_bg_color is ignored because video_format=${format} uses the background you sent`,
+    );
+  }
+  if (params.video_bg_color_enabled && format === 'mattekey') {
+    warnings.push('video_bg_color is ignored because video_format=mattekey writes the mask alone');
+  }
+  return warnings;
+}
