@@ -29,7 +29,9 @@ export function loadModel(
   config: CoreConfig,
   logger: Logger = stderrLogger,
 ): Promise<LoadedModel> {
-  const key = `${config.modelsDir}\u0000${name}\u0000${config.executionProviders.join(',')}`;
+  const key = [config.modelsDir, name, config.executionProviders.join(','), config.intraOpThreads]
+    .map(String)
+    .join('\u0000');
   let loading = sessionCache.get(key);
   if (!loading) {
     loading = createLoadedModel(name, config, logger);
