@@ -1,0 +1,180 @@
+/**
+ * Video pipeline benchmark (not a test). For a 10-second 720p and a 10-second 1080p clip it
+ * prints frames per second end to end, the bare onnxruntime session.run rate measured in the
+ * same run on the same model (just before each clip), their ratio, and the peak RSS of this
+ * process during the clip (ffmpeg's own processes are not included). Then it checks that peak
+ * RSS stays flat when a clip is 6x longer (at a lower resolution, to keep the run short).
+ *
+ *   npm run bench:video -w @bgremover/core
+ *   BENCH_FORMAT=webm BENCH_FPS=30 BENCH_LONG=0 npm run bench:video -w @bgremover/core
+ *
+ * BENCH_MODEL (u2netp), BENCH_FORMAT (mov), BENCH_FPS (25), BENCH_SECONDS (10),
+ * BENCH_LONG (1: run the length check; its clips are 640x360 at 10 fps, 10 s and 60 s),
+ * BENCH_SIZES (720p,1080p).
+ */
+
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import {
+  containerOf,
+  loadCoreConfig,
+  loadModel,
+  type ModelName,
+  parseVideoParams,
+  removeVideoBackground,
+  requireModelName,
+} from '../src/index.js';
+
+const run = promisify(execFile);
+const config = loadCoreConfig();
+const modelName: ModelName = requireModelName(process.env.BENCH_MODEL ?? 'u2netp');
+const format = parseVideoParams({ video_format: process.env.BENCH_FORMAT ?? 'mov' }).video_format;
+const fps = Number(process.env.BENCH_FPS ?? 25);
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const lengthCheck = (process.env.BENCH_LONG ?? '1') !== '0';
+const sizes = (process.env.BENCH_SIZES ?? '720p,1080p').split(',').map((label) => {
+  const table: Record<string, [number, number]> = {
+    '360p': [640, 360],
+    '720p': [1280, 720],
+    '1080p': [1920, 1080],
+  };
+  const size = table[label.trim()];
+  if (!size) throw new Error(`BENCH_SIZES: unknown size ${label}`);
+  return { label: label.trim(), width: size[0], height: size[1] };
+});
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** A moving test pattern with a bouncing disc over it and a sine track, H.264 + AAC. */
+async function makeClip(
+  dir: string,
+  width: number,
+  height: number,
+  rate: number,
+  length: number,
+): Promise<string> {
+  const path = join(dir, `clip-${width}x${height}-${rate}-${length}.mp4`);
+  const disc = Math.round(height / 3);
+  await run('ffmpeg', [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=s=${width}x${height}:r=${rate}:d=${length}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `color=c=0xd02020:s=${disc}x${disc}:r=${rate}:d=${length},format=rgba,geq=r='r(X,Y)':g='g(X,Y)':b='b(X,Y)':a='if(lt(hypot(X-${disc / 2},Y-${disc / 2}),${disc / 2}),255,0)'`,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=440:duration=${length}`,
+    '-filter_complex',
+    `[0:v][1:v]overlay=x='(W-w)/2+(W-w)/2*sin(t)':y='(H-h)/2',format=yuv420p[v]`,
+    '-map',
+    '[v]',
+    '-map',
+    '2:a',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-c:a',
+    'aac',
+    '-shortest',
+    path,
+  ]);
+  return path;
+}
+
+/** The bare session.run rate (runs per second) on one real normalised input. */
+async function bareInferenceFps(runs = 15): Promise<number> {
+  const model = await loadModel(modelName, config);
+  const size = model.spec.inputSize;
+  const data = new Float32Array(3 * size * size).map(() => Math.random() * 2 - 1);
+  const input = new ort.Tensor('float32', data, [1, 3, size, size]);
+  const times: number[] = [];
+  for (let i = 0; i < runs + 1; i++) {
+    const start = performance.now();
+    await model.session.run({ [model.inputName]: input }, [model.outputName]);
+    if (i > 0) times.push(performance.now() - start);
+  }
+  return 1000 / median(times);
+}
+
+/** Runs one clip end to end, sampling this process' RSS every 50 ms. */
+async function measure(path: string, dir: string) {
+  let peak = process.memoryUsage.rss();
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 50);
+  const start = performance.now();
+  try {
+    const result = await removeVideoBackground(
+      path,
+      { model: modelName, video_format: format },
+      { config, outputPath: join(dir, `out-${Date.now()}.${containerOf(format).extension}`) },
+    );
+    const seconds = (performance.now() - start) / 1000;
+    peak = Math.max(peak, process.memoryUsage.rss());
+    return {
+      frames: result.frames,
+      fps: result.frames / seconds,
+      inferenceInPipelineFps: (1000 * result.frames) / result.timings.inference,
+      peakRssMb: peak / 1024 / 1024,
+    };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+const mb = (value: number) => `${Math.round(value)} MB`;
+const dir = await mkdtemp(join(tmpdir(), 'bgremover-video-bench-'));
+try {
+  await loadModel(modelName, config);
+  process.stdout.write(
+    `video benchmark: ${modelName}, video_format=${format}, ${seconds} s at ${fps} fps\n\n`,
+  );
+  process.stdout.write(
+    '| clip | frames | end-to-end fps | bare run fps | ratio | run fps inside pipeline | peak RSS |\n',
+  );
+  process.stdout.write('| --- | --- | --- | --- | --- | --- | --- |\n');
+  for (const size of sizes) {
+    const clip = await makeClip(dir, size.width, size.height, fps, seconds);
+    const bare = await bareInferenceFps();
+    const measured = await measure(clip, dir);
+    process.stdout.write(
+      `| ${size.label} ${seconds} s | ${measured.frames} | ${measured.fps.toFixed(2)} | ${bare.toFixed(2)} | ${(measured.fps / bare).toFixed(2)}x | ${measured.inferenceInPipelineFps.toFixed(2)} | ${mb(measured.peakRssMb)} |\n`,
+    );
+  }
+  if (lengthCheck) {
+    process.stdout.write('\nRSS against length (640x360, 10 fps):\n\n');
+    process.stdout.write(
+      '| clip | frames | end-to-end fps | peak RSS |\n| --- | --- | --- | --- |\n',
+    );
+    for (const length of [10, 60]) {
+      const clip = await makeClip(dir, 640, 360, 10, length);
+      const measured = await measure(clip, dir);
+      process.stdout.write(
+        `| 360p ${length} s | ${measured.frames} | ${measured.fps.toFixed(2)} | ${mb(measured.peakRssMb)} |\n`,
+      );
+    }
+  }
+  process.stdout.write(
+    `\nprocess max RSS over the whole run: ${mb(process.resourceUsage().maxRSS / 1024)}\n`,
+  );
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
