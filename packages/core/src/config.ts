@@ -1,6 +1,8 @@
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { ModelName } from './models/registry.js';
+import { parseModelSubstitutes } from './models/substitutes.js';
 
 /** The rembg project's release folder, where u2net, u2net_human_seg and u2netp are published. */
 export const REMBG_RELEASE_URL = 'https://github.com/danielgatis/rembg/releases/download/v0.0.0';
@@ -29,6 +31,7 @@ const positiveInt = z.coerce.number().int().positive();
 export const coreEnvSchema = z.object({
   U2NET_HOME: z.string().min(1).optional(),
   DEFAULT_MODEL: z.string().min(1).optional(),
+  MODEL_SUBSTITUTES: z.string().optional(),
   EXECUTION_PROVIDERS: executionProvidersSchema.default(['cpu']),
   MAX_INPUT_PIXELS: positiveInt.default(50_000_000),
   MODEL_BASE_URL: z.url().default(REMBG_RELEASE_URL),
@@ -42,6 +45,8 @@ export interface CoreConfig {
   modelsDir: string;
   /** Model used when a request names none; undefined means u2net when installed, else u2netp. */
   defaultModel: string | undefined;
+  /** Models run in place of ones that are not installed (MODEL_SUBSTITUTES), with a warning. */
+  modelSubstitutes: Partial<Record<ModelName, ModelName>>;
   /** Execution providers in order of preference; cpu is always the fallback. */
   executionProviders: ExecutionProviderName[];
   /** Largest accepted image, in pixels (width x height), against decompression bombs. */
@@ -70,6 +75,7 @@ export function loadCoreConfig(env: NodeJS.ProcessEnv = process.env): CoreConfig
   return {
     modelsDir: values.U2NET_HOME ?? join(homedir(), '.u2net'),
     defaultModel: values.DEFAULT_MODEL,
+    modelSubstitutes: parseModelSubstitutes(values.MODEL_SUBSTITUTES),
     executionProviders: values.EXECUTION_PROVIDERS,
     maxInputPixels: values.MAX_INPUT_PIXELS,
     modelBaseUrl: values.MODEL_BASE_URL.replace(/\/+$/, ''),
