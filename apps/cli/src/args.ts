@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { ImageParamsInput } from '@bgremover/core';
+import type { ImageParamsInput, VideoParamsInput } from '@bgremover/core';
 
 /** What the command line asked for. */
 export type CliCommand =
@@ -11,15 +11,19 @@ export type CliCommand =
       inputs: string[];
       outputDir: string | undefined;
       params: ImageParamsInput;
+      videoParams: VideoParamsInput;
       backgroundImage: string | undefined;
+      backgroundVideo: string | undefined;
       quiet: boolean;
+      /** Show progress bars even when stderr is not a terminal. */
+      progress: boolean;
     };
 
 /** Thrown for command lines that cannot be understood; main prints it with the usage. */
 export class UsageError extends Error {}
 
 export const usage = `Usage:
-  removebg [options] <file-or-folder>...   remove backgrounds, writing <name>_processed.png
+  removebg [options] <file-or-folder>...   remove backgrounds, writing <name>_processed.<ext>
   removebg models list                     show the models and whether they are installed
   removebg models pull <name>... [--url U] download and verify models (u2net, u2net_human_seg, u2netp)
 
@@ -34,12 +38,26 @@ Options (named after the API's parameters):
       --only-mask         write the black/white mask instead of the cut-out
       --bg-type TYPE      transparent, color or image (default transparent)
       --bg-color HEX      background colour, e.g. #ffffff (implies --bg-type color)
-      --bg-image FILE     background picture (implies --bg-type image)
+      --bg-image FILE     background picture (implies --bg-type image; videos: video_over_image, gif_with_bg)
+
+Video options (files .mp4 .mov .webm .mkv .avi, animated GIFs, or anything that sniffs as video):
+      --video-format F    mov (ProRes 4444 + alpha, default), webm (VP9 + alpha), gif, mattekey,
+                          mp4_with_color, video_over_image, video_over_video, gif_with_bg
+      --framerate N       output frames per second 1-60 (resampled; default: the source's)
+      --frame-limit N     process and write only the first N frames
+      --video-bg-color HEX   background colour (default #00ff00); with mov, webm or gif it
+                          implies --video-bg-color-enabled
+      --video-bg-color-enabled  compose any format over --video-bg-color
+      --bg-video FILE     background video for video_over_video (cover-fitted, looped)
+
   -q, --quiet             print only errors
+      --progress          show progress bars even when stderr is not a terminal
   -h, --help              show this help
 
-Folders are searched recursively for .jpg .jpeg .png .webp .gif .tif .tiff .avif files
-(skipping earlier *_processed.png and *_mask.png results).`;
+Folders are searched recursively for .jpg .jpeg .png .webp .gif .tif .tiff .avif images and
+.mp4 .mov .webm .mkv .avi .m4v videos (skipping earlier *_processed, *_mask and *_matte results).
+Videos are written as <name>_processed.<mov|webm|gif|mp4> (mattekey: <name>_matte.mp4) with a
+frame progress bar on a terminal.`;
 
 /** Turns argv (without node and the script) into a command. Throws `UsageError` when unclear. */
 export function parseCommandLine(argv: readonly string[]): CliCommand {
@@ -66,13 +84,32 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
       impliedBackgroundType(values['bg-color'] ?? values['bg-color-value'], values['bg-image']),
     bg_color_value: values['bg-color'] ?? values['bg-color-value'],
   };
+  const videoFormat = values['video-format'];
+  const videoParams: VideoParamsInput = {
+    model: values.model,
+    alpha_matting: values['alpha-matting'],
+    alpha_fg: values['alpha-fg'],
+    alpha_bg: values['alpha-bg'],
+    alpha_erode: values['alpha-erode'],
+    alpha_base_size: values['alpha-base-size'],
+    video_format: videoFormat,
+    framerate: values.framerate,
+    frame_limit: values['frame-limit'],
+    video_bg_color: values['video-bg-color'],
+    video_bg_color_enabled:
+      values['video-bg-color-enabled'] ??
+      (values['video-bg-color'] !== undefined && transparentFormat(videoFormat) ? true : undefined),
+  };
   return {
     kind: 'remove',
     inputs: positionals,
     outputDir: values.output,
     params,
+    videoParams,
     backgroundImage: values['bg-image'],
+    backgroundVideo: values['bg-video'],
     quiet: values.quiet ?? false,
+    progress: values.progress ?? false,
   };
 }
 
@@ -94,10 +131,23 @@ function parseRemoveArgs(argv: readonly string[]) {
       'bg-color': { type: 'string' },
       'bg-color-value': { type: 'string' },
       'bg-image': { type: 'string' },
+      'video-format': { type: 'string' },
+      framerate: { type: 'string' },
+      'frame-limit': { type: 'string' },
+      'video-bg-color': { type: 'string' },
+      'video-bg-color-enabled': { type: 'boolean' },
+      'bg-video': { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
+      progress: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
+}
+
+/** Formats whose output is transparent unless a colour is asked for (the default is mov). */
+function transparentFormat(format: string | undefined): boolean {
+  const name = format?.trim().toLowerCase();
+  return name === undefined || name === '' || name === 'mov' || name === 'webm' || name === 'gif';
 }
 
 function impliedBackgroundType(

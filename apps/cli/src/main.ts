@@ -38,23 +38,27 @@ export async function main(argv: readonly string[]): Promise<number> {
   const { files, missing } = await collectInputs(command.inputs);
   for (const path of missing) printError(`${path}: no such file or folder`);
   if (files.length === 0) {
-    printError('removebg: no images to process');
+    printError('removebg: no images or videos to process');
     return 1;
   }
-  const showBar = !command.quiet && files.length > 1 && process.stderr.isTTY === true;
+  // Frame bars are worth showing for a single video too, so the bars are on whenever stderr is
+  // a terminal (runBatch shows the files bar only for batches).
+  const showBar = command.progress || (!command.quiet && process.stderr.isTTY === true);
   try {
     const outcomes = await runBatch(files, {
       config,
       params: command.params,
+      videoParams: command.videoParams,
       outputDir: command.outputDir,
       backgroundImage: command.backgroundImage,
+      backgroundVideo: command.backgroundVideo,
       progress: showBar,
       logger: stderrLogger,
       onFile: (outcome) => {
         if (!outcome.ok) printError(`${outcome.input}: ${outcome.error}`);
-        else if (!command.quiet && !showBar) {
+        else if (!command.quiet && !(showBar && files.length > 1)) {
           print(
-            `${outcome.input} -> ${outcome.output} (${outcome.model}, ${Math.round(outcome.ms)} ms)`,
+            `${outcome.input} -> ${outcome.output} (${outcome.model}, ${outcome.frames === undefined ? '' : `${outcome.frames} frames, `}${Math.round(outcome.ms)} ms)`,
           );
         }
         if (outcome.ok)

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -133,5 +134,186 @@ describe('removebg', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('u2netp: installed and verified');
     expect(await readdir(home)).toEqual(['u2netp.onnx']);
+  });
+});
+
+const exec = promisify(execFile);
+
+/** A small clip made with ffmpeg: a red disc moving over noise, with a sine track. */
+async function makeVideo(path: string, seconds = 1): Promise<string> {
+  await exec('ffmpeg', [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `color=c=0x6b7d6b:s=160x120:r=10:d=${seconds},noise=alls=30:allf=t+u`,
+    '-f',
+    'lavfi',
+    '-i',
+    `color=c=0xdc2828:s=40x60:r=10:d=${seconds}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=440:duration=${seconds}`,
+    '-filter_complex',
+    "[0:v][1:v]overlay=x='20+n*6':y=30,format=yuv420p[v]",
+    '-map',
+    '[v]',
+    '-map',
+    '2:a',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-c:a',
+    'aac',
+    '-shortest',
+    path,
+  ]);
+  return path;
+}
+
+async function probe(path: string): Promise<{ codec: string; frames: number; fps: string }> {
+  const { stdout } = await exec('ffprobe', [
+    '-v',
+    'error',
+    '-select_streams',
+    'v:0',
+    '-count_frames',
+    '-show_entries',
+    'stream=codec_name,nb_read_frames,avg_frame_rate',
+    '-of',
+    'json',
+    path,
+  ]);
+  const stream = (JSON.parse(stdout) as { streams: Record<string, string>[] }).streams[0] ?? {};
+  return {
+    codec: stream.codec_name ?? '',
+    frames: Number(stream.nb_read_frames),
+    fps: stream.avg_frame_rate ?? '',
+  };
+}
+
+describe('removebg with videos', () => {
+  it('documents the video flags in --help', async () => {
+    const { stdout } = await removebg(['--help']);
+    for (const flag of [
+      '--video-format',
+      '--framerate',
+      '--frame-limit',
+      '--video-bg-color',
+      '--bg-video',
+    ]) {
+      expect(stdout).toContain(flag);
+    }
+  });
+
+  it('turns a video into a transparent WebM with a frame progress bar', async () => {
+    const folder = join(work, 'video-webm');
+    await mkdir(folder, { recursive: true });
+    const input = await makeVideo(join(folder, 'clip.mp4'));
+    const out = join(folder, 'out');
+    const result = await removebg([
+      input,
+      '-o',
+      out,
+      '--model',
+      'u2netp',
+      '--video-format',
+      'webm',
+      '--frame-limit',
+      '3',
+      '--progress',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(
+      `${input} -> ${join(out, 'clip_processed.webm')} (u2netp, 3 frames,`,
+    );
+    expect(result.stderr).toMatch(/3\/3 frames/);
+    expect(await probe(join(out, 'clip_processed.webm'))).toMatchObject({
+      codec: 'vp9',
+      frames: 3,
+    });
+  });
+
+  it('handles images and videos in one folder, resampling with --framerate', async () => {
+    const folder = join(work, 'mixed');
+    await mkdir(folder, { recursive: true });
+    await makeVideo(join(folder, 'clip.mov'), 1);
+    await smallCopy('coffee.png', folder, 100);
+    const result = await removebg([
+      folder,
+      '--video-format',
+      'mattekey',
+      '--framerate',
+      '5',
+      '--model',
+      'u2netp',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('2 done, 0 failed');
+    expect((await readdir(folder)).sort()).toEqual(
+      ['clip.mov', 'clip_matte.mp4', 'coffee.png', 'coffee_processed.png'].sort(),
+    );
+    expect(await probe(join(folder, 'clip_matte.mp4'))).toMatchObject({
+      codec: 'h264',
+      frames: 5,
+      fps: '5/1',
+    });
+    // Results are not taken as inputs on a second run.
+    const again = await removebg([folder, '-q', '--frame-limit', '1']);
+    expect(again.stderr).not.toContain('_matte.mp4:');
+  });
+
+  it('composes over a picture with --bg-image and refuses video_over_video without --bg-video', async () => {
+    const folder = join(work, 'video-bg');
+    await mkdir(folder, { recursive: true });
+    const input = await makeVideo(join(folder, 'clip.mp4'), 0.5);
+    const picture = await smallCopy('chelsea.png', folder, 120);
+    const over = await removebg([
+      input,
+      '--video-format',
+      'video_over_image',
+      '--bg-image',
+      picture,
+      '--frame-limit',
+      '2',
+    ]);
+    expect(over.code, over.stderr).toBe(0);
+    expect(await probe(join(folder, 'clip_processed.mp4'))).toMatchObject({
+      codec: 'h264',
+      frames: 2,
+    });
+    const refused = await removebg([
+      input,
+      '--video-format',
+      'video_over_video',
+      '--frame-limit',
+      '2',
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      'video_over_video needs a background video: send it as bg_video',
+    );
+  });
+
+  it('refuses bad video parameters and files that are not videos, clearly', async () => {
+    const folder = join(work, 'video-bad');
+    await mkdir(folder, { recursive: true });
+    const input = await makeVideo(join(folder, 'clip.mp4'), 0.5);
+    const badRate = await removebg([input, '--framerate', '100']);
+    expect(badRate.code).toBe(2);
+    expect(badRate.stderr).toContain('framerate:');
+    const badFormat = await removebg([input, '--video-format', 'avi']);
+    expect(badFormat.code).toBe(2);
+    expect(badFormat.stderr).toContain('video_format:');
+    const fake = join(folder, 'fake.mp4');
+    await writeFile(fake, 'not a video at all');
+    const notVideo = await removebg([fake]);
+    expect(notVideo.code).toBe(1);
+    expect(notVideo.stderr).toContain(`${fake}: The file is not a video`);
   });
 });

@@ -11,14 +11,25 @@ export { normalizeForModel } from './image/model-input.js';
 export * from './image/remove-image-background.js';
 export { type SniffedType, sniffFileType } from './image/sniff.js';
 export * from './logger.js';
+export {
+  MAX_MATTING_PIXELS,
+  type MatteInput,
+  type MatteOutput,
+  type MatteStats,
+  type MattingParams,
+} from './matting/compute-matte.js';
+export { closeMattingWorker, matteImage, mattingFrameHook } from './matting/matte-image.js';
+export { buildTrimap, type Trimap, type TrimapOptions } from './matting/trimap.js';
 export * from './models/checksum.js';
 export * from './models/provision.js';
 export * from './models/registry.js';
 export * from './models/sessions.js';
+export * from './models/substitutes.js';
 export * from './params/color.js';
 export * from './params/image-params.js';
 export * from './params/parse.js';
 export * from './params/video-params.js';
+export { isVideoFile, videoFileExtensions } from './video/detect.js';
 export type { MaskRefiner } from './video/frame-mask.js';
 export { GIF_DEFAULT_FPS, GIF_MAX_FPS, GIF_MAX_SIDE } from './video/frame-plan.js';
 export { containerOf, type OutputContainer } from './video/output-formats.js';

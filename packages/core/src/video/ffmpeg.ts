@@ -3,6 +3,7 @@
  * should do as plain argument lists and gets back a job handle and typed probe data, so the
  * library (archived upstream in 2025) can be replaced here alone.
  */
+import { availableParallelism } from 'node:os';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 
@@ -22,6 +23,16 @@ export interface FfmpegSpec {
   outputOptions: readonly string[];
   /** A file path, or a stream that receives ffmpeg's stdout. */
   output: string | Writable;
+  /** Process niceness (0 = normal priority; higher yields the CPU to the model). */
+  niceness?: number;
+}
+
+/**
+ * Threads for each ffmpeg process: half the cores (at least one), so the decoder, the encoder
+ * and the model's own threads do not all fight over every core.
+ */
+export function ffmpegThreads(): number {
+  return Math.max(1, Math.floor(availableParallelism() / 2));
 }
 
 /** A running ffmpeg process. */
@@ -56,7 +67,7 @@ export class FfmpegFailedError extends Error {
  * by ffmpeg's stdout with back-pressure.
  */
 export function startFfmpeg(spec: FfmpegSpec): FfmpegJob {
-  const command = ffmpeg({ stdoutLines: 0 });
+  const command = ffmpeg({ stdoutLines: 0, niceness: spec.niceness ?? 0 });
   for (const input of spec.inputs) {
     command.input(input.source);
     if (input.options && input.options.length > 0) command.inputOptions([...input.options]);

@@ -1,6 +1,6 @@
 import { BgRemoverError } from '../errors.js';
 import { type InputRole, mainInput } from '../image/decode.js';
-import { FfmpegKilledError, ffmpegPipe, startFfmpeg } from './ffmpeg.js';
+import { FfmpegKilledError, ffmpegPipe, ffmpegThreads, startFfmpeg } from './ffmpeg.js';
 
 export interface FrameReaderOptions {
   path: string;
@@ -11,8 +11,6 @@ export interface FrameReaderOptions {
   filters: readonly string[];
   /** Stop after this many frames. */
   frameLimit?: number | undefined;
-  /** Start over at the end, forever (background videos); the caller stops it. */
-  loop?: boolean;
   role?: InputRole;
 }
 
@@ -37,7 +35,7 @@ export function openFrameReader(options: FrameReaderOptions): FrameReader {
   const frameBytes = options.width * options.height * 3;
   const pipe = ffmpegPipe(Math.min(frameBytes, 4 << 20));
   const job = startFfmpeg({
-    inputs: [{ source: options.path, options: options.loop ? ['-stream_loop', '-1'] : [] }],
+    inputs: [{ source: options.path, options: ['-threads', String(ffmpegThreads())] }],
     outputOptions: [
       '-map',
       '0:v:0',
