@@ -1,10 +1,13 @@
 import sharp, { type Sharp } from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { releaseModels, removeImageBackground } from '../src/index.js';
+import { closeMattingWorker, releaseModels, removeImageBackground } from '../src/index.js';
 import { decodeRaw, fixturePath, iou, realConfig, syntheticSubject } from './helpers.js';
 
 const config = realConfig();
-afterAll(releaseModels);
+afterAll(async () => {
+  await releaseModels();
+  await closeMattingWorker();
+});
 
 async function maskOf(input: Buffer | string, params: Record<string, unknown> = {}) {
   const result = await removeImageBackground(input, { ...params, only_mask: true }, { config });
@@ -216,11 +219,45 @@ describe('output', () => {
     expect(out.data[(100 * 480 + 170) * 4 + 3]).toBeGreaterThan(200); // subject, outside the hole
   });
 
-  it('says plainly that alpha matting is not applied yet, and still returns the cut-out', async () => {
+  it('applies alpha matting for every output kind, at the original size, without warnings', async () => {
     const scene = await syntheticSubject();
-    const result = await removeImageBackground(scene.png, { alpha_matting: 'true' }, { config });
-    expect(result.warnings.join(' ')).toContain('alpha_matting was requested but is not applied');
-    expect((await decodeRaw(result.data)).channels).toBe(4);
+    const params = { alpha_matting: 'true', model: 'u2netp' };
+    const cutout = await removeImageBackground(scene.png, params, { config });
+    expect(cutout.warnings).toEqual([]);
+    expect(cutout.timings.matting).toBeGreaterThan(0);
+    const rgba = await decodeRaw(cutout.data);
+    expect([rgba.width, rgba.height, rgba.channels]).toEqual([480, 360, 4]);
+    const alpha = new Uint8Array(480 * 360).map((_, i) => rgba.data[i * 4 + 3]!);
+    expect(iou(alpha, scene.truth)).toBeGreaterThanOrEqual(0.9);
+    const mask = await maskOf(scene.png, params);
+    expect(mask.result.warnings).toEqual([]);
+    expect(iou(mask.data, scene.truth)).toBeGreaterThanOrEqual(0.9);
+    // The matted mask is the cut-out's alpha.
+    expect(Buffer.compare(Buffer.from(alpha), mask.data)).toBe(0);
+    const green = await removeImageBackground(
+      scene.png,
+      { ...params, bg_type: 'color', bg_color_value: '#00ff00' },
+      { config },
+    );
+    const flat = await decodeRaw(green.data);
+    expect(flat.channels).toBe(3);
+    expect([...flat.data.subarray((10 * 480 + 470) * 3, (10 * 480 + 470) * 3 + 3)]).toEqual([
+      0, 255, 0,
+    ]);
+  });
+
+  it('falls back to the plain mask with a warning when the trimap is degenerate', async () => {
+    const scene = await syntheticSubject();
+    // alpha_bg=0 leaves no sure background (no mask value is below 0).
+    const result = await removeImageBackground(
+      scene.png,
+      { alpha_matting: true, alpha_bg: 0, only_mask: true },
+      { config },
+    );
+    expect(result.warnings.join(' ')).toContain('alpha_matting was not applied');
+    expect(result.warnings.join(' ')).toContain('no sure background');
+    const plain = await removeImageBackground(scene.png, { only_mask: true }, { config });
+    expect(Buffer.compare(result.data, plain.data)).toBe(0);
   });
 
   it('reports stage timings', async () => {

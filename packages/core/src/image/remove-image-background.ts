@@ -3,7 +3,8 @@ import type { Sharp } from 'sharp';
 import type { CoreConfig } from '../config.js';
 import { BgRemoverError } from '../errors.js';
 import { type Logger, stderrLogger } from '../logger.js';
-import { resolveModelName } from '../models/provision.js';
+import { matteImage } from '../matting/matte-image.js';
+import { chooseModel } from '../models/substitutes.js';
 import type { ModelName } from '../models/registry.js';
 import { loadModel } from '../models/sessions.js';
 import { parseHexColor } from '../params/color.js';
@@ -25,8 +26,10 @@ export interface ImageStageTimings {
   preprocess: number;
   /** onnxruntime session.run. */
   inference: number;
-  /** Scaling the mask to full size and setting up the output composition. */
+  /** Scaling the mask to full size and setting up the output composition (matting excluded). */
   postprocess: number;
+  /** Alpha matting in its worker thread, including the transfers (0 when not requested). */
+  matting: number;
   /** Running the composition (joining alpha, compositing a background) and PNG encoding. */
   encode: number;
   /** The whole call, end to end. */
@@ -78,7 +81,8 @@ export async function removeImageBackground(
     );
   }
 
-  const modelName = await resolveModelName(parsed.model, config);
+  const { model: modelName, warnings: modelWarnings } = await chooseModel(parsed.model, config);
+  warnings.push(...modelWarnings);
   const modelLoading = loadModel(modelName, config, logger);
   const image = await inspectImage(await readInput(input), config.maxInputPixels);
 
@@ -94,7 +98,21 @@ export async function removeImageBackground(
   const inferenceEnd = performance.now();
 
   const postprocessStart = performance.now();
-  const mask = await resizeMask(smallMask, size, image.width, image.height);
+  let mask: Uint8Array = await resizeMask(smallMask, size, image.width, image.height);
+  const mattingStart = performance.now();
+  if (parsed.alpha_matting) {
+    const matte = await matteImage({
+      rgb: rgbOf(pixels),
+      width: pixels.width,
+      height: pixels.height,
+      mask,
+      params: parsed,
+    });
+    warnings.push(...matte.warnings);
+    mask = matte.alpha;
+    if (matte.stats.applied) replaceColour(pixels, matte.foreground);
+  }
+  const mattingEnd = performance.now();
   const output = await composeOutput(pixels, mask, parsed, options, config.maxInputPixels);
   const encodeStart = performance.now();
   const data = await encodePng(output);
@@ -111,7 +129,8 @@ export async function removeImageBackground(
       decode: preprocessStart - decodeStart,
       preprocess: inferenceStart - preprocessStart,
       inference: inferenceEnd - inferenceStart,
-      postprocess: encodeStart - postprocessStart,
+      postprocess: encodeStart - postprocessStart - (mattingEnd - mattingStart),
+      matting: mattingEnd - mattingStart,
       encode: finished - encodeStart,
       total: finished - started,
     },
@@ -121,14 +140,15 @@ export async function removeImageBackground(
 /** Builds the output picture as a lazy pipeline; `encodePng` runs it. */
 async function composeOutput(
   pixels: RawImage,
-  mask: Buffer,
+  mask: Uint8Array,
   params: ImageParams,
   options: RemoveImageOptions,
   maxPixels: number,
 ): Promise<Sharp> {
   const { width, height } = pixels;
   if (params.only_mask) {
-    return rawImageToSharp({ data: mask, width, height, channels: 1 }).toColourspace('b-w');
+    const data = Buffer.from(mask.buffer, mask.byteOffset, mask.length);
+    return rawImageToSharp({ data, width, height, channels: 1 }).toColourspace('b-w');
   }
   const cutout = cutOut(pixels, mask);
   if (params.bg_type === 'color') {
@@ -142,13 +162,33 @@ async function composeOutput(
   return cutout;
 }
 
+/** The picture's colour as packed RGB (decoded pictures are RGB or RGBA). */
+function rgbOf(pixels: RawImage): Uint8Array {
+  if (pixels.channels === 3) return pixels.data;
+  const rgb = new Uint8Array(pixels.width * pixels.height * 3);
+  for (let from = 0, to = 0; to < rgb.length; from += 4, to += 3) {
+    rgb[to] = pixels.data[from]!;
+    rgb[to + 1] = pixels.data[from + 1]!;
+    rgb[to + 2] = pixels.data[from + 2]!;
+  }
+  return rgb;
+}
+
+/** Writes the matting's estimated foreground colour over the picture's RGB, keeping its alpha. */
+function replaceColour(pixels: RawImage, foreground: Uint8Array): void {
+  if (pixels.channels === 3) {
+    pixels.data.set(foreground);
+    return;
+  }
+  for (let from = 0, to = 0; from < foreground.length; from += 3, to += 4) {
+    pixels.data[to] = foreground[from]!;
+    pixels.data[to + 1] = foreground[from + 1]!;
+    pixels.data[to + 2] = foreground[from + 2]!;
+  }
+}
+
 function collectWarnings(params: ImageParams, options: RemoveImageOptions): string[] {
   const warnings: string[] = [];
-  if (params.alpha_matting) {
-    warnings.push(
-      'alpha_matting was requested but is not applied yet in this version: the result uses the model mask without matting',
-    );
-  }
   if (params.only_mask && params.bg_type !== 'transparent') {
     warnings.push(`bg_type=${params.bg_type} is ignored because only_mask=true returns the mask`);
   }

@@ -1,0 +1,191 @@
+/**
+ * Foreground colour estimation with the multilevel method of Germer, Uelwer, Conrad and Harmeling
+ * (2020), the method of pymatting's estimate_foreground_ml: given a picture I and its alpha, find
+ * foreground F and background B with I = alpha F + (1 - alpha) B that vary smoothly where alpha
+ * does not, solved coarse to fine so that colour spreads over long distances cheaply.
+ */
+
+export interface ForegroundOptions {
+  /** Weight keeping F and B smooth everywhere (pymatting: 1e-5). */
+  regularization: number;
+  /** Weight keeping them smooth where alpha changes (pymatting: 1). */
+  gradientWeight: number;
+  /** Sweeps per level while the level is at most `smallSize` on both sides (pymatting: 10). */
+  smallIterations: number;
+  /** Sweeps per larger level (pymatting: 2). */
+  bigIterations: number;
+  smallSize: number;
+}
+
+export const defaultForegroundOptions: ForegroundOptions = {
+  regularization: 1e-5,
+  gradientWeight: 1,
+  smallIterations: 10,
+  bigIterations: 2,
+  smallSize: 32,
+};
+
+/**
+ * Estimates the foreground colour (RGB in 0..1, interleaved, straight: not multiplied by alpha)
+ * of every pixel of `image` (RGB in 0..1) with alpha `alpha` (0..1).
+ */
+export function estimateForeground(
+  image: Float32Array,
+  alpha: Float32Array,
+  width: number,
+  height: number,
+  options: ForegroundOptions = defaultForegroundOptions,
+): Float32Array {
+  if (image.length !== width * height * 3 || alpha.length !== width * height) {
+    throw new Error('estimateForeground: image, alpha and size disagree');
+  }
+  const levels = Math.max(1, Math.ceil(Math.log2(Math.max(width, height))));
+  // Start from the picture's mean colour at 1x1, for both layers.
+  let previousWidth = 1;
+  let previousHeight = 1;
+  const mean = meanColour(image);
+  let foreground: Float32Array = Float32Array.from(mean);
+  let background: Float32Array = Float32Array.from(mean);
+  for (let level = 0; level <= levels; level++) {
+    const levelWidth = level === levels ? width : Math.round(width ** (level / levels));
+    const levelHeight = level === levels ? height : Math.round(height ** (level / levels));
+    const levelImage =
+      level === levels ? image : resizeNearest(image, width, height, levelWidth, levelHeight, 3);
+    const levelAlpha =
+      level === levels ? alpha : resizeNearest(alpha, width, height, levelWidth, levelHeight, 1);
+    foreground = resizeNearest(
+      foreground,
+      previousWidth,
+      previousHeight,
+      levelWidth,
+      levelHeight,
+      3,
+    );
+    background = resizeNearest(
+      background,
+      previousWidth,
+      previousHeight,
+      levelWidth,
+      levelHeight,
+      3,
+    );
+    const small = levelWidth <= options.smallSize && levelHeight <= options.smallSize;
+    const sweeps = small ? options.smallIterations : options.bigIterations;
+    for (let sweep = 0; sweep < sweeps; sweep++) {
+      relaxLevel(levelImage, levelAlpha, foreground, background, levelWidth, levelHeight, options);
+    }
+    previousWidth = levelWidth;
+    previousHeight = levelHeight;
+  }
+  return foreground;
+}
+
+/**
+ * One Gauss-Seidel sweep: each pixel's F and B solve the 2x2 least-squares system of the
+ * compositing equation plus smoothness towards its four neighbours, weighted by how much alpha
+ * changes between them; results are clipped to 0..1.
+ */
+function relaxLevel(
+  image: Float32Array,
+  alpha: Float32Array,
+  foreground: Float32Array,
+  background: Float32Array,
+  width: number,
+  height: number,
+  options: ForegroundOptions,
+): void {
+  const { regularization, gradientWeight } = options;
+  const neighbours = [0, 0, 0, 0];
+  for (let y = 0; y < height; y++) {
+    const up = y > 0 ? -width : 0;
+    const down = y < height - 1 ? width : 0;
+    for (let x = 0; x < width; x++) {
+      const pixel = y * width + x;
+      neighbours[0] = pixel + (x > 0 ? -1 : 0);
+      neighbours[1] = pixel + (x < width - 1 ? 1 : 0);
+      neighbours[2] = pixel + up;
+      neighbours[3] = pixel + down;
+      const a0 = alpha[pixel]!;
+      const a1 = 1 - a0;
+      let a00 = a0 * a0;
+      const a01 = a0 * a1;
+      let a11 = a1 * a1;
+      const offset = pixel * 3;
+      const red = image[offset]!;
+      const green = image[offset + 1]!;
+      const blue = image[offset + 2]!;
+      let fr = a0 * red;
+      let fg = a0 * green;
+      let fb = a0 * blue;
+      let br = a1 * red;
+      let bg = a1 * green;
+      let bb = a1 * blue;
+      for (let n = 0; n < 4; n++) {
+        const other = neighbours[n]!;
+        const weight = regularization + gradientWeight * Math.abs(a0 - alpha[other]!);
+        a00 += weight;
+        a11 += weight;
+        const o = other * 3;
+        fr += weight * foreground[o]!;
+        fg += weight * foreground[o + 1]!;
+        fb += weight * foreground[o + 2]!;
+        br += weight * background[o]!;
+        bg += weight * background[o + 1]!;
+        bb += weight * background[o + 2]!;
+      }
+      const inverseDeterminant = 1 / (a00 * a11 - a01 * a01);
+      const m00 = a11 * inverseDeterminant;
+      const m01 = -a01 * inverseDeterminant;
+      const m11 = a00 * inverseDeterminant;
+      foreground[offset] = clamp01(m00 * fr + m01 * br);
+      foreground[offset + 1] = clamp01(m00 * fg + m01 * bg);
+      foreground[offset + 2] = clamp01(m00 * fb + m01 * bb);
+      background[offset] = clamp01(m01 * fr + m11 * br);
+      background[offset + 1] = clamp01(m01 * fg + m11 * bg);
+      background[offset + 2] = clamp01(m01 * fb + m11 * bb);
+    }
+  }
+}
+
+function clamp01(value: number): number {
+  return value < 0 ? 0 : value > 1 ? 1 : value;
+}
+
+function meanColour(image: Float32Array): [number, number, number] {
+  let red = 0;
+  let green = 0;
+  let blue = 0;
+  const pixels = image.length / 3;
+  for (let i = 0; i < image.length; i += 3) {
+    red += image[i]!;
+    green += image[i + 1]!;
+    blue += image[i + 2]!;
+  }
+  return pixels > 0 ? [red / pixels, green / pixels, blue / pixels] : [0, 0, 0];
+}
+
+/** Nearest-neighbour resize of an interleaved float picture (pixel centres aligned). */
+function resizeNearest(
+  source: Float32Array,
+  sourceWidth: number,
+  sourceHeight: number,
+  width: number,
+  height: number,
+  channels: number,
+): Float32Array {
+  const result = new Float32Array(width * height * channels);
+  const columns = new Int32Array(width);
+  for (let x = 0; x < width; x++) {
+    columns[x] = Math.min(sourceWidth - 1, Math.floor(((x + 0.5) * sourceWidth) / width));
+  }
+  for (let y = 0; y < height; y++) {
+    const sourceY = Math.min(sourceHeight - 1, Math.floor(((y + 0.5) * sourceHeight) / height));
+    const sourceRow = sourceY * sourceWidth;
+    for (let x = 0; x < width; x++) {
+      const from = (sourceRow + columns[x]!) * channels;
+      const to = (y * width + x) * channels;
+      for (let c = 0; c < channels; c++) result[to + c] = source[from + c]!;
+    }
+  }
+  return result;
+}

@@ -1,0 +1,237 @@
+/**
+ * The closed-form matting Laplacian (Levin, Lischinski and Weiss 2008) with 3x3 windows,
+ * restricted to the trimap's unknown pixels: the linear system L_UU alpha_U = -L_UK alpha_K whose
+ * solution is the matte. Known pixels are hard constraints (alpha 1 for foreground, 0 for
+ * background) and move to the right-hand side, so the system has one row per unknown pixel.
+ */
+
+import { TRIMAP_BACKGROUND, TRIMAP_FOREGROUND } from './trimap.js';
+
+/** Side of the 5x5 neighbourhood two pixels sharing a 3x3 window can span. */
+export const STENCIL_SIDE = 5;
+/** Coefficients stored per row: one per pixel of the 5x5 neighbourhood. */
+export const STENCIL_SIZE = STENCIL_SIDE * STENCIL_SIDE;
+
+/**
+ * A sparse symmetric positive-definite system in stencil form. Row `r` is the unknown pixel
+ * `pixels[r]`; `coefficients[r * 25 + (dy + 2) * 5 + (dx + 2)]` multiplies the unknown at
+ * offset (dx, dy) from it (zero where that pixel is known or outside the picture).
+ */
+export interface StencilSystem {
+  width: number;
+  height: number;
+  /** Pixel index (y * width + x) of each row's unknown. */
+  pixels: Int32Array;
+  /** Row index of each pixel, -1 for known pixels. */
+  rowOfPixel: Int32Array;
+  coefficients: Float64Array;
+  rightHandSide: Float64Array;
+}
+
+/**
+ * Builds L_UU and -L_UK alpha_K for an RGB picture with values in 0..1 (interleaved, 3 per
+ * pixel) and a trimap. Only 3x3 windows lying wholly inside the picture and touching an unknown
+ * pixel are visited. `epsilon` regularises each window's colour covariance (Levin's epsilon,
+ * added as epsilon / 9 to its diagonal).
+ */
+export function buildMattingSystem(
+  image: Float32Array,
+  trimap: Uint8Array,
+  width: number,
+  height: number,
+  epsilon: number,
+): StencilSystem {
+  const pixelCount = width * height;
+  if (image.length !== pixelCount * 3 || trimap.length !== pixelCount) {
+    throw new Error('buildMattingSystem: image, trimap and size disagree');
+  }
+  const rowOfPixel = new Int32Array(pixelCount).fill(-1);
+  let rows = 0;
+  for (let i = 0; i < pixelCount; i++) {
+    const value = trimap[i];
+    if (value !== TRIMAP_FOREGROUND && value !== TRIMAP_BACKGROUND) rowOfPixel[i] = rows++;
+  }
+  const pixels = new Int32Array(rows);
+  for (let i = 0; i < pixelCount; i++) {
+    const row = rowOfPixel[i]!;
+    if (row >= 0) pixels[row] = i;
+  }
+  const coefficients = new Float64Array(rows * STENCIL_SIZE);
+  const rightHandSide = new Float64Array(rows);
+  if (width < 3 || height < 3) {
+    return { width, height, pixels, rowOfPixel, coefficients, rightHandSide };
+  }
+
+  // Window centres whose 3x3 window lies inside the picture and holds an unknown pixel.
+  const isCentre = new Uint8Array(pixelCount);
+  for (let row = 0; row < rows; row++) {
+    const pixel = pixels[row]!;
+    const x = pixel % width;
+    const y = (pixel - x) / width;
+    for (let cy = Math.max(1, y - 1); cy <= Math.min(height - 2, y + 1); cy++) {
+      for (let cx = Math.max(1, x - 1); cx <= Math.min(width - 2, x + 1); cx++) {
+        isCentre[cy * width + cx] = 1;
+      }
+    }
+  }
+
+  const windowPixels = new Int32Array(9);
+  const deviations = new Float64Array(27); // colour minus window mean, per window pixel
+  const weighted = new Float64Array(27); // inverse covariance times deviation
+  const regularisation = epsilon / 9;
+  for (let centre = 0; centre < pixelCount; centre++) {
+    if (!isCentre[centre]) continue;
+    let meanR = 0;
+    let meanG = 0;
+    let meanB = 0;
+    for (let k = 0; k < 9; k++) {
+      const pixel = centre + ((k / 3) | 0) * width - width + (k % 3) - 1;
+      windowPixels[k] = pixel;
+      meanR += image[pixel * 3]!;
+      meanG += image[pixel * 3 + 1]!;
+      meanB += image[pixel * 3 + 2]!;
+    }
+    meanR /= 9;
+    meanG /= 9;
+    meanB /= 9;
+    let rr = 0;
+    let rg = 0;
+    let rb = 0;
+    let gg = 0;
+    let gb = 0;
+    let bb = 0;
+    for (let k = 0; k < 9; k++) {
+      const pixel = windowPixels[k]!;
+      const r = image[pixel * 3]! - meanR;
+      const g = image[pixel * 3 + 1]! - meanG;
+      const b = image[pixel * 3 + 2]! - meanB;
+      deviations[k * 3] = r;
+      deviations[k * 3 + 1] = g;
+      deviations[k * 3 + 2] = b;
+      rr += r * r;
+      rg += r * g;
+      rb += r * b;
+      gg += g * g;
+      gb += g * b;
+      bb += b * b;
+    }
+    rr = rr / 9 + regularisation;
+    gg = gg / 9 + regularisation;
+    bb = bb / 9 + regularisation;
+    rg /= 9;
+    rb /= 9;
+    gb /= 9;
+    // Inverse of the symmetric 3x3 covariance by cofactors.
+    const c00 = gg * bb - gb * gb;
+    const c01 = rb * gb - rg * bb;
+    const c02 = rg * gb - rb * gg;
+    const c11 = rr * bb - rb * rb;
+    const c12 = rg * rb - rr * gb;
+    const c22 = rr * gg - rg * rg;
+    const inverseDeterminant = 1 / (rr * c00 + rg * c01 + rb * c02);
+    const i00 = c00 * inverseDeterminant;
+    const i01 = c01 * inverseDeterminant;
+    const i02 = c02 * inverseDeterminant;
+    const i11 = c11 * inverseDeterminant;
+    const i12 = c12 * inverseDeterminant;
+    const i22 = c22 * inverseDeterminant;
+    for (let k = 0; k < 9; k++) {
+      const r = deviations[k * 3]!;
+      const g = deviations[k * 3 + 1]!;
+      const b = deviations[k * 3 + 2]!;
+      weighted[k * 3] = i00 * r + i01 * g + i02 * b;
+      weighted[k * 3 + 1] = i01 * r + i11 * g + i12 * b;
+      weighted[k * 3 + 2] = i02 * r + i12 * g + i22 * b;
+    }
+    for (let a = 0; a < 9; a++) {
+      const row = rowOfPixel[windowPixels[a]!]!;
+      if (row < 0) continue;
+      const wr = weighted[a * 3]!;
+      const wg = weighted[a * 3 + 1]!;
+      const wb = weighted[a * 3 + 2]!;
+      const ax = a % 3;
+      const ay = (a / 3) | 0;
+      const rowBase = row * STENCIL_SIZE;
+      let knownSum = 0;
+      for (let b = 0; b < 9; b++) {
+        const affinity =
+          (1 +
+            wr * deviations[b * 3]! +
+            wg * deviations[b * 3 + 1]! +
+            wb * deviations[b * 3 + 2]!) /
+          9;
+        const value = (a === b ? 1 : 0) - affinity;
+        const other = windowPixels[b]!;
+        if (rowOfPixel[other]! >= 0) {
+          const offset = ((b / 3) | 0) - ay + 2;
+          coefficients[rowBase + offset * STENCIL_SIDE + (b % 3) - ax + 2]! += value;
+        } else if (trimap[other] === TRIMAP_FOREGROUND) {
+          knownSum += value;
+        }
+      }
+      rightHandSide[row]! -= knownSum;
+    }
+  }
+  return { width, height, pixels, rowOfPixel, coefficients, rightHandSide };
+}
+
+/**
+ * Multiplies a stencil matrix (`coefficients`, 25 per row, for example the system's in float32)
+ * by `vector` (one value per row) into `result`. `scratch` is a zeroed grid of (width + 4) x
+ * (height + 4) values; only the rows' own cells are written, so the known and outside cells
+ * stay zero between calls.
+ */
+export function multiplyStencil(
+  coefficients: Float32Array,
+  vector: Float64Array,
+  result: Float64Array,
+  scratch: Float64Array,
+  paddedIndex: Int32Array,
+  paddedWidth: number,
+): void {
+  const rows = paddedIndex.length;
+  const c = coefficients;
+  const s = scratch;
+  for (let row = 0; row < rows; row++) s[paddedIndex[row]!] = vector[row]!;
+  for (let row = 0; row < rows; row++) {
+    const centre = paddedIndex[row]!;
+    let base = row * STENCIL_SIZE;
+    let sum = 0;
+    // Unrolled by stencil row: about 2.5x faster in V8 than a loop over an offset table.
+    for (let k = centre - 2 * paddedWidth; k <= centre + 2 * paddedWidth; k += paddedWidth) {
+      sum +=
+        c[base]! * s[k - 2]! +
+        c[base + 1]! * s[k - 1]! +
+        c[base + 2]! * s[k]! +
+        c[base + 3]! * s[k + 1]! +
+        c[base + 4]! * s[k + 2]!;
+      base += STENCIL_SIDE;
+    }
+    result[row] = sum;
+  }
+}
+
+/** Index of each row's pixel in a grid padded by two pixels on every side. */
+export function paddedIndices(system: StencilSystem): Int32Array {
+  const paddedWidth = system.width + 4;
+  const result = new Int32Array(system.pixels.length);
+  for (let row = 0; row < result.length; row++) {
+    const pixel = system.pixels[row]!;
+    const x = pixel % system.width;
+    const y = (pixel - x) / system.width;
+    result[row] = (y + 2) * paddedWidth + x + 2;
+  }
+  return result;
+}
+
+/** Offsets in the padded grid of the 25 stencil positions, in coefficient order. */
+export function stencilOffsets(width: number): Int32Array {
+  const paddedWidth = width + 4;
+  const offsets = new Int32Array(STENCIL_SIZE);
+  for (let dy = -2; dy <= 2; dy++) {
+    for (let dx = -2; dx <= 2; dx++) {
+      offsets[(dy + 2) * STENCIL_SIDE + dx + 2] = dy * paddedWidth + dx;
+    }
+  }
+  return offsets;
+}
