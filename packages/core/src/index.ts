@@ -35,12 +35,3 @@ export { GIF_DEFAULT_FPS, GIF_MAX_FPS, GIF_MAX_SIDE } from './video/frame-plan.j
 export { containerOf, type OutputContainer } from './video/output-formats.js';
 export { acceptedVideoContainers, probeVideo, type VideoInfo } from './video/probe.js';
 export * from './video/remove-video-background.js';
-export {
-  MAX_MATTING_PIXELS,
-  type MatteInput,
-  type MatteOutput,
-  type MatteStats,
-  type MattingParams,
-} from './matting/compute-matte.js';
-export { closeMattingWorker, matteImage, mattingFrameHook } from './matting/matte-image.js';
-export { buildTrimap, type Trimap, type TrimapOptions } from './matting/trimap.js';
