@@ -10,6 +10,8 @@ export type ApiFileState =
       resultKey: string;
       resultFilename: string;
       contentType: string;
+      /** Things the person should know (a substitute model ran, an option not applied...). */
+      warnings?: string[];
     }
   | { state: 'failed'; filename: string; jobId: string; error: string };
 
@@ -44,27 +46,51 @@ export class ApiRequestStore {
     return `${this.keyPrefix}${requestId}`;
   }
 
-  /** Records a new request whose files are all queued. */
+  private inflightKey(apiKeyId: string): string {
+    return `${this.keyPrefix}inflight:${apiKeyId}`;
+  }
+
+  /** How many files of this API key are queued or running (for per-key concurrency limits). */
+  async inflight(apiKeyId: string): Promise<number> {
+    return Math.max(0, Number((await this.redis.get(this.inflightKey(apiKeyId))) ?? 0));
+  }
+
+  /**
+   * Records a new request. Files with a `jobId` start queued; files refused at upload (with an
+   * `error`) start failed and never count as in flight.
+   */
   async create(
     requestId: string,
     apiKeyId: string,
-    files: readonly { filename: string; jobId: string }[],
+    files: readonly ({ filename: string; jobId: string } | { filename: string; error: string })[],
   ): Promise<void> {
     const key = this.key(requestId);
     const fields: Record<string, string> = {
       meta: JSON.stringify({ apiKeyId, createdAt: Date.now(), count: files.length }),
     };
+    let queued = 0;
     files.forEach((file, index) => {
-      fields[`file:${index}`] = JSON.stringify({ state: 'queued', ...file } satisfies ApiFileState);
+      const state: ApiFileState =
+        'error' in file
+          ? { state: 'failed', filename: file.filename, jobId: '', error: file.error }
+          : { state: 'queued', filename: file.filename, jobId: file.jobId };
+      if (state.state === 'queued') queued++;
+      fields[`file:${index}`] = JSON.stringify(state);
     });
-    await this.redis.multi().hset(key, fields).pexpire(key, this.ttlMs).exec();
+    await this.redis
+      .multi()
+      .hset(key, fields)
+      .pexpire(key, this.ttlMs)
+      .incrby(this.inflightKey(apiKeyId), queued)
+      .pexpire(this.inflightKey(apiKeyId), this.ttlMs)
+      .exec();
   }
 
   /** Marks one file done with its result (idempotent: a repeat overwrites with the same). */
   async markDone(
     requestId: string,
     fileIndex: number,
-    result: { resultKey: string; resultFilename: string; contentType: string },
+    result: { resultKey: string; resultFilename: string; contentType: string; warnings?: string[] },
   ): Promise<void> {
     await this.update(requestId, fileIndex, (file) => ({
       state: 'done',
@@ -109,9 +135,17 @@ export class ApiRequestStore {
     change: (file: ApiFileState) => ApiFileState,
   ): Promise<void> {
     const key = this.key(requestId);
-    const text = await this.redis.hget(key, `file:${fileIndex}`);
-    if (!text) throw new Error(`Unknown API request file ${requestId}#${fileIndex}`);
-    await this.redis.hset(key, `file:${fileIndex}`, JSON.stringify(change(JSON.parse(text))));
+    const [text, metaText] = await this.redis.hmget(key, `file:${fileIndex}`, 'meta');
+    if (!text || !metaText) throw new Error(`Unknown API request file ${requestId}#${fileIndex}`);
+    const previous = JSON.parse(text) as ApiFileState;
+    const transaction = this.redis
+      .multi()
+      .hset(key, `file:${fileIndex}`, JSON.stringify(change(previous)));
+    if (previous.state === 'queued') {
+      const { apiKeyId } = JSON.parse(metaText) as { apiKeyId: string };
+      transaction.decr(this.inflightKey(apiKeyId));
+    }
+    await transaction.exec();
   }
 
   /** Closes the Redis connection. */

@@ -15,6 +15,7 @@ export class ApiReplyAdapter implements ReplyAdapter<ApiTarget> {
       resultKey: result.resultKey,
       resultFilename: result.filename,
       contentType: result.contentType,
+      warnings: result.warnings,
     });
   }
 

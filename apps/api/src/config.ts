@@ -1,0 +1,60 @@
+import { type CoreConfig, loadCoreConfig } from '@bgremover/core';
+import { type JobsConfig, loadJobsConfig } from '@bgremover/jobs';
+import { z } from 'zod';
+import { type ApiKeyEntry, parseApiKeys } from './api-keys.js';
+
+/** The API's own environment variables (core's and the queue's are read too). */
+export const apiEnvSchema = z.object({
+  API_HOST: z.string().default('0.0.0.0'),
+  API_PORT: z.coerce.number().int().min(0).max(65535).default(5000),
+  API_KEYS: z.string().min(1, { error: 'API_KEYS must list at least one key' }),
+  MAX_UPLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(2 * 1024 * 1024 * 1024),
+  MAX_FILES_PER_REQUEST: z.coerce.number().int().min(1).max(1000).default(20),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
+  MAX_FILES_IN_FLIGHT_PER_KEY: z.coerce.number().int().min(1).default(50),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface ApiConfig {
+  core: CoreConfig;
+  jobs: JobsConfig;
+  host: string;
+  port: number;
+  apiKeys: ApiKeyEntry[];
+  /** Largest single uploaded file; the seed promises no practical limit, so it is large. */
+  maxUploadBytes: number;
+  maxFilesPerRequest: number;
+  /** `/v1/convert/` requests per key per minute. */
+  rateLimitPerMinute: number;
+  /** Files a key may have queued or running at once. */
+  maxFilesInFlightPerKey: number;
+  logLevel: z.infer<typeof apiEnvSchema>['LOG_LEVEL'];
+}
+
+/** Reads the API's settings from the environment; throws naming a bad or missing variable. */
+export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  const parsed = apiEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const details = parsed.error.issues
+      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+      .join('; ');
+    throw new Error(`Invalid configuration: ${details}`);
+  }
+  const v = parsed.data;
+  return {
+    core: loadCoreConfig(env),
+    jobs: loadJobsConfig(env),
+    host: v.API_HOST,
+    port: v.API_PORT,
+    apiKeys: parseApiKeys(v.API_KEYS),
+    maxUploadBytes: v.MAX_UPLOAD_BYTES,
+    maxFilesPerRequest: v.MAX_FILES_PER_REQUEST,
+    rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE,
+    maxFilesInFlightPerKey: v.MAX_FILES_IN_FLIGHT_PER_KEY,
+    logLevel: v.LOG_LEVEL,
+  };
+}

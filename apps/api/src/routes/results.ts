@@ -1,0 +1,96 @@
+import type { ApiRequestRecord } from '@bgremover/jobs';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type ApiContext, errorBody } from '../context.js';
+
+/** The seed's `/v1/results/` answer. */
+export interface ResultsBody {
+  files: { url: string; filename: string }[];
+  failed: { filename: string; error: string }[];
+  finished: boolean;
+  queue_count: number;
+  errors: string[];
+  /** Ours, beyond the seed: notes per finished file (e.g. which model ran instead of another). */
+  warnings: string[];
+}
+
+/**
+ * `POST /v1/results/` (uuid as a form field, multipart field, JSON or query): the finished files
+ * with their download URLs, the failed ones with their reasons, whether everything has ended,
+ * and how many jobs are ahead of this request in the queue. The uuid is the capability; an
+ * unknown or expired one is a 404.
+ */
+export function registerResultsRoute(app: FastifyInstance, context: ApiContext): void {
+  const handler = async (request: FastifyRequest) => {
+    const uuid = await readUuid(request);
+    if (!uuid)
+      return {
+        status: 400,
+        body: errorBody('Send the uuid from /v1/convert/ as the "uuid" field'),
+      };
+    const record = await context.requests.get(uuid);
+    if (!record) return { status: 404, body: errorBody(`Unknown or expired uuid ${uuid}`) };
+    return { status: 200, body: await describe(record, context) };
+  };
+  app.post('/v1/results/', async (request, reply) => {
+    const { status, body } = await handler(request);
+    return reply.code(status).send(body);
+  });
+  app.get('/v1/results/', async (request, reply) => {
+    const { status, body } = await handler(request);
+    return reply.code(status).send(body);
+  });
+}
+
+async function describe(record: ApiRequestRecord, context: ApiContext): Promise<ResultsBody> {
+  const files: ResultsBody['files'] = [];
+  const failed: ResultsBody['failed'] = [];
+  const warnings: string[] = [];
+  for (const file of record.files) {
+    if (file.state === 'done') {
+      files.push({
+        url: `/v1/files/${file.jobId}/${encodeURIComponent(file.resultFilename)}`,
+        filename: file.resultFilename,
+      });
+    } else if (file.state === 'failed') {
+      failed.push({ filename: file.filename, error: file.error });
+    }
+  }
+  return {
+    files,
+    failed,
+    finished: record.finished,
+    queue_count: record.finished ? 0 : await jobsAhead(record, context),
+    warnings,
+    errors: failed.map((file) =>
+      file.error.startsWith(file.filename) ? file.error : `${file.filename}: ${file.error}`,
+    ),
+  };
+}
+
+/**
+ * Jobs ahead of this request: none once one of its files is running; otherwise the jobs waiting
+ * or running in the queue other than its own (an upper bound when later requests have a higher
+ * priority, e.g. images queued after this request's video).
+ */
+async function jobsAhead(record: ApiRequestRecord, context: ApiContext): Promise<number> {
+  const pending = record.files.filter((file) => file.state === 'queued');
+  const states = await Promise.all(pending.map((file) => context.queue.getJobState(file.jobId)));
+  if (states.includes('active')) return 0;
+  const counts = await context.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed');
+  const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
+  return Math.max(0, total - pending.length);
+}
+
+async function readUuid(request: FastifyRequest): Promise<string | undefined> {
+  const fromQuery = (request.query as Record<string, unknown> | undefined)?.uuid;
+  if (typeof fromQuery === 'string' && fromQuery) return fromQuery.trim();
+  if (request.isMultipart()) {
+    let uuid: string | undefined;
+    for await (const part of request.parts({ limits: { files: 0, fields: 20, fieldSize: 1024 } })) {
+      if (part.type === 'field' && part.fieldname === 'uuid') uuid = String(part.value).trim();
+    }
+    return uuid;
+  }
+  const body = request.body as Record<string, unknown> | undefined;
+  return typeof body?.uuid === 'string' && body.uuid ? body.uuid.trim() : undefined;
+}

@@ -1,0 +1,74 @@
+import { ApiRequestStore, openConversionQueue, openStorage } from '@bgremover/jobs';
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import type { ApiConfig } from './config.js';
+import { type ApiContext, errorBody } from './context.js';
+import { registerConvertRoute } from './routes/convert.js';
+import { registerFileRoutes } from './routes/files.js';
+import { registerResultsRoute } from './routes/results.js';
+import { registerServiceRoutes } from './routes/service.js';
+
+export interface ApiServer {
+  app: FastifyInstance;
+  context: ApiContext;
+  /** Stops accepting connections, then closes Redis and the queue. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the HTTP API (not yet listening): the seed's `/v1/convert/` and `/v1/results/`, file
+ * downloads, `/healthz`, `/openapi.json` and `/docs`, with every error as `{"error": "..."}`.
+ */
+export async function buildApiServer(config: ApiConfig): Promise<ApiServer> {
+  const redis = new Redis(config.jobs.redisUrl, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+  });
+  const context: ApiContext = {
+    config,
+    storage: openStorage(config.jobs),
+    redis,
+    queue: openConversionQueue(config.jobs.redisUrl, config.jobs.queueName, 'producer'),
+    requests: new ApiRequestStore(redis, config.jobs.resultTtlMs),
+  };
+  const app = Fastify({
+    logger: { level: config.logLevel },
+    routerOptions: { ignoreTrailingSlash: true },
+    bodyLimit: 1024 * 1024,
+    // Uploads stream for as long as they take; idle connections are still cut.
+    requestTimeout: 0,
+  });
+  await app.register(multipart, { throwFileSizeLimit: false });
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_request, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(String(body))));
+    },
+  );
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    const status =
+      error.statusCode && error.statusCode >= 400 && error.statusCode < 600
+        ? error.statusCode
+        : 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    reply.code(status).send(errorBody(status >= 500 ? 'Internal server error' : error.message));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send(errorBody(`No route ${request.method} ${request.url}; see /docs`));
+  });
+  registerConvertRoute(app, context);
+  registerResultsRoute(app, context);
+  registerFileRoutes(app, context);
+  registerServiceRoutes(app, context);
+  return {
+    app,
+    context,
+    close: async () => {
+      await app.close();
+      await context.queue.close();
+      await redis.quit();
+    },
+  };
+}
