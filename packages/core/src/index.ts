@@ -21,6 +21,7 @@ export {
 export { closeMattingWorker, matteImage, mattingFrameHook } from './matting/matte-image.js';
 export { buildTrimap, type Trimap, type TrimapOptions } from './matting/trimap.js';
 export * from './models/checksum.js';
+export { assembleChunkedResource, listResourceChunks } from './models/chunked-resource.js';
 export * from './models/provision.js';
 export * from './models/registry.js';
 export * from './models/sessions.js';

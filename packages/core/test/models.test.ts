@@ -1,14 +1,18 @@
+import { createHash } from 'node:crypto';
 import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  assembleChunkedResource,
   BgRemoverError,
   digestFile,
   type Logger,
+  listResourceChunks,
   loadCoreConfig,
   loadModel,
+  type ModelSpec,
   modelFilePath,
   modelNames,
   modelRegistry,
@@ -37,13 +41,34 @@ async function serveFiles(files: Map<string, Buffer>): Promise<{ url: string; se
 }
 
 describe('model registry', () => {
-  it('knows the three U²-Net models with pinned checksums and input sizes', () => {
-    expect(modelNames).toEqual(['u2net', 'u2net_human_seg', 'u2netp']);
-    for (const spec of Object.values(modelRegistry)) {
-      expect(spec.inputSize).toBe(320);
-      expect(spec.checksums.md5).toMatch(/^[0-9a-f]{32}$/);
+  it('knows the U²-Net and ISNet models with pinned checksums and input sizes', () => {
+    expect(modelNames).toEqual([
+      'u2net',
+      'u2net_human_seg',
+      'u2netp',
+      'isnet-general-use',
+      'isnet',
+      'isnet_quint8',
+    ]);
+    for (const spec of Object.values(modelRegistry) as ModelSpec[]) {
+      const isnet = spec.name.startsWith('isnet');
+      expect(spec.inputSize).toBe(isnet ? 1024 : 320);
+      expect(spec.input.kind).toBe(isnet ? 'unit-scaled' : 'max-scaled');
+      expect(spec.output.kind).toBe(isnet ? 'clamp' : 'min-max');
+      expect(spec.checksums.md5 ?? spec.checksums.sha256).toMatch(/^([0-9a-f]{32}|[0-9a-f]{64})$/);
       expect(spec.fileName).toBe(`${spec.name}.onnx`);
+      // ISNet is opt-in: never provisioned by setup, so never a default.
+      if (isnet) expect(spec.alwaysAvailable).toBe(false);
     }
+    expect(modelRegistry.isnet.checksums.sha256).toBe(
+      'b6e8497ba978a6f5fbb647e419d2696cd80df5a23cb6a8ea532021911bd76acb',
+    );
+    expect(modelRegistry.isnet_quint8.checksums.sha256).toBe(
+      '7001d60734fdc112dd9c062635fb59cd401fb82a9d4213134bce4dbd655c803a',
+    );
+    expect(modelRegistry['isnet-general-use'].checksums.md5).toBe(
+      'fc16ebd8b0c10d971d3513d564d01e29',
+    );
     expect(modelRegistry.u2netp.checksums.sha256).toBe(
       '309c8469258dda742793dce0ebea8e6dd393174f89934733ecc8b14c76f4ddd8',
     );
@@ -77,7 +102,9 @@ describe('default model', () => {
     await expect(resolveModelName('birefnet', config)).rejects.toMatchObject({
       code: 'unknown_model',
       field: 'model',
-      message: expect.stringContaining('u2net, u2net_human_seg, u2netp'),
+      message: expect.stringContaining(
+        'u2net, u2net_human_seg, u2netp, isnet-general-use, isnet, isnet_quint8',
+      ),
     });
   });
 });
@@ -215,6 +242,68 @@ describe('models pull', () => {
         modelBaseUrl: 'http://127.0.0.1:9/none',
       });
       expect((await digestFile(path)).sha256).toBe(modelRegistry.u2netp.checksums.sha256);
+    } finally {
+      await dir.cleanup();
+    }
+  });
+});
+
+describe('chunked npm resources (img.ly ISNet builds)', () => {
+  /** A package dist folder holding `bytes` as chunks of `chunkSize`, like img.ly publishes. */
+  async function fakeDist(dir: string, bytes: Buffer, chunkSize: number): Promise<string[]> {
+    const chunks: { hash: string; offsets: [number, number] }[] = [];
+    for (let start = 0; start < bytes.length; start += chunkSize) {
+      const end = Math.min(bytes.length, start + chunkSize);
+      const part = bytes.subarray(start, end);
+      const hash = createHash('sha256').update(part).digest('hex');
+      await writeFile(join(dir, hash), part);
+      chunks.push({ hash, offsets: [start, end] });
+    }
+    const manifest = { '/models/small': { chunks, size: bytes.length, mime: 'x' } };
+    await writeFile(join(dir, 'resources.json'), JSON.stringify(manifest));
+    return chunks.map((chunk) => chunk.hash);
+  }
+
+  it('reassembles the chunks in order, checking each one', async () => {
+    const dir = await tempDir('chunks');
+    try {
+      const bytes = Buffer.from(Array.from({ length: 10_000 }, (_, i) => (i * 7) % 256));
+      const hashes = await fakeDist(dir.path, bytes, 4096);
+      expect(await listResourceChunks(dir.path, '/models/small')).toEqual(hashes);
+      await assembleChunkedResource(dir.path, '/models/small', join(dir.path, 'out.onnx'));
+      expect(Buffer.compare(await readFile(join(dir.path, 'out.onnx')), bytes)).toBe(0);
+    } finally {
+      await dir.cleanup();
+    }
+  });
+
+  it('refuses a damaged chunk, naming it, and an unknown resource', async () => {
+    const dir = await tempDir('chunks-bad');
+    try {
+      const bytes = Buffer.from(Array.from({ length: 9000 }, (_, i) => (i * 13) % 251));
+      const hashes = await fakeDist(dir.path, bytes, 4096);
+      const damaged = Buffer.from(bytes.subarray(4096, 8192));
+      damaged[10] = (damaged[10]! + 1) % 256;
+      await writeFile(join(dir.path, hashes[1]!), damaged);
+      await expect(
+        assembleChunkedResource(dir.path, '/models/small', join(dir.path, 'out.onnx')),
+      ).rejects.toThrow(`/models/small chunk 1 has sha256`);
+      await expect(
+        assembleChunkedResource(dir.path, '/models/medium', join(dir.path, 'out.onnx')),
+      ).rejects.toThrow('lists no resource /models/medium');
+    } finally {
+      await dir.cleanup();
+    }
+  });
+
+  it('never makes ISNet the default, and asks for it to be pulled when missing', async () => {
+    const dir = await tempDir('isnet-missing');
+    try {
+      const settings = { modelsDir: dir.path, defaultModel: undefined };
+      expect(await resolveModelName(undefined, settings)).toBe('u2netp');
+      const error = await loadModel('isnet', { ...config, modelsDir: dir.path }).catch((e) => e);
+      expect(error.code).toBe('model_not_installed');
+      expect(error.message).toContain('removebg models pull isnet');
     } finally {
       await dir.cleanup();
     }

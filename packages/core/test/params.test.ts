@@ -106,7 +106,11 @@ describe('image parameters', () => {
     ['bg_type', 'gradient', 'must be one of transparent, color, image (got "gradient")'],
     ['bg_color_value', 'red', 'must be a hex colour such as #00ff00'],
     ['bg_color_value', '#12345', 'must be a hex colour such as #00ff00'],
-    ['model', 'u3net', 'must be one of u2net, u2net_human_seg, u2netp (got "u3net")'],
+    [
+      'model',
+      'u3net',
+      'must be one of u2net, u2net_human_seg, u2netp, isnet-general-use, isnet, isnet_quint8 (got "u3net")',
+    ],
     ['convert_to', 'video-backgroundremover', 'must be image-backgroundremover for images'],
   ])('rejects %s=%s naming the field and the allowed values', (field, value, message) => {
     const problem = problemOf(() => parseImageParams({ [field]: value }));

@@ -3,8 +3,9 @@ import sharp from 'sharp';
 import type { LoadedModel } from '../models/sessions.js';
 
 /**
- * Runs the model on one normalised input and returns its first output (U²-Net's d1) as a
- * 0..255 mask at the model's input size, stretched min-to-max per image.
+ * Runs the model on one normalised input and returns its first output (U²-Net's d1, ISNet's
+ * mask) as a 0..255 mask at the model's input size: stretched min-to-max per image for
+ * `min-max` models, clamped to 0..1 for `clamp` models.
  */
 export async function predictMask(
   model: LoadedModel,
@@ -21,9 +22,19 @@ export async function predictMask(
       `Model ${model.spec.name} returned ${values.length} values, expected ${size * size}`,
     );
   }
-  const mask = stretchToBytes(values);
+  const mask = model.spec.output.kind === 'clamp' ? clampToBytes(values) : stretchToBytes(values);
   prediction.dispose();
   return mask;
+}
+
+/** Maps probabilities in 0..1 to bytes, clamping anything outside. */
+export function clampToBytes(values: Float32Array): Uint8Array {
+  const bytes = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]! * 255;
+    bytes[i] = value <= 0 ? 0 : value >= 255 ? 255 : Math.round(value);
+  }
+  return bytes;
 }
 
 /** Maps values linearly so the smallest becomes 0 and the largest 255 (all zero if flat). */

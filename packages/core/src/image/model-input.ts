@@ -16,18 +16,22 @@ export async function resizeForModel(source: Sharp, size: number): Promise<Buffe
 
 /**
  * Builds the NCHW float32 tensor data for a resized RGB picture: divide by the picture's own
- * largest value (not 255; an all-black picture stays zero), then (x - mean) / std per channel.
- * Each picture is normalised on its own, so a video frame never depends on its neighbours.
+ * largest value (`max-scaled`, U²-Net; not 255, and an all-black picture stays zero) or by 255
+ * (`unit-scaled`, ISNet), then (x - mean) / std per channel. Each picture is normalised on its
+ * own, so a video frame never depends on its neighbours.
  */
 export function normalizeForModel(
   rgb: Uint8Array,
   normalization: InputNormalization,
 ): Float32Array {
   const pixels = rgb.length / 3;
-  let maxValue = 0;
-  for (let i = 0; i < rgb.length; i++) {
-    const value = rgb[i]!;
-    if (value > maxValue) maxValue = value;
+  let maxValue = 255;
+  if (normalization.kind === 'max-scaled') {
+    maxValue = 0;
+    for (let i = 0; i < rgb.length; i++) {
+      const value = rgb[i]!;
+      if (value > maxValue) maxValue = value;
+    }
   }
   const scale = maxValue > 0 ? 1 / maxValue : 0;
   const tensor = new Float32Array(rgb.length);

