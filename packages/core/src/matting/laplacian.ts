@@ -182,7 +182,7 @@ export function buildMattingSystem(
  * stay zero between calls.
  */
 export function multiplyStencil(
-  coefficients: Float32Array,
+  coefficients: Float32Array | Float64Array,
   vector: Float64Array,
   result: Float64Array,
   scratch: Float64Array,
