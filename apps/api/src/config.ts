@@ -15,6 +15,7 @@ export const apiEnvSchema = z.object({
     .default(2 * 1024 * 1024 * 1024),
   MAX_FILES_PER_REQUEST: z.coerce.number().int().min(1).max(1000).default(20),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
+  API_KEY_RATE_LIMITS: z.string().default(''),
   MAX_FILES_IN_FLIGHT_PER_KEY: z.coerce.number().int().min(1).default(50),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -30,6 +31,8 @@ export interface ApiConfig {
   maxFilesPerRequest: number;
   /** `/v1/convert/` requests per key per minute. */
   rateLimitPerMinute: number;
+  /** Per-key overrides of `rateLimitPerMinute` (API_KEY_RATE_LIMITS=name=N,...). */
+  rateLimitOverrides: Record<string, number>;
   /** Files a key may have queued or running at once. */
   maxFilesInFlightPerKey: number;
   logLevel: z.infer<typeof apiEnvSchema>['LOG_LEVEL'];
@@ -54,7 +57,26 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     maxUploadBytes: v.MAX_UPLOAD_BYTES,
     maxFilesPerRequest: v.MAX_FILES_PER_REQUEST,
     rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE,
+    rateLimitOverrides: parseRateLimitOverrides(v.API_KEY_RATE_LIMITS),
     maxFilesInFlightPerKey: v.MAX_FILES_IN_FLIGHT_PER_KEY,
     logLevel: v.LOG_LEVEL,
   };
+}
+
+function parseRateLimitOverrides(text: string): Record<string, number> {
+  const overrides: Record<string, number> = {};
+  for (const pair of text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
+    const [name, value] = pair.split('=');
+    const limit = Number(value);
+    if (!name || !Number.isInteger(limit) || limit < 1) {
+      throw new Error(
+        `Invalid configuration: API_KEY_RATE_LIMITS expects name=N, got ${JSON.stringify(pair)}`,
+      );
+    }
+    overrides[name] = limit;
+  }
+  return overrides;
 }

@@ -30,7 +30,8 @@ export async function stackEnv(extra: NodeJS.ProcessEnv = {}): Promise<NodeJS.Pr
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     QUEUE_NAME: `api-test-${randomUUID().slice(0, 8)}`,
     STORAGE_DIR: storageDir,
-    API_KEYS: `seed=${API_KEY}`,
+    // A fresh key name per stack, so rate-limit windows never carry over between test files.
+    API_KEYS: `seed-${randomUUID().slice(0, 8)}=${API_KEY}`,
     API_HOST: '127.0.0.1',
     API_PORT: '0',
     HEALTH_PORT: '0',

@@ -30,14 +30,15 @@ export function registerConvertRoute(app: FastifyInstance, context: ApiContext):
           ),
         );
     }
-    const limit = await takeRateLimitToken(context.redis, keyId, context.config.rateLimitPerMinute);
+    const perMinute = context.config.rateLimitOverrides[keyId] ?? context.config.rateLimitPerMinute;
+    const limit = await takeRateLimitToken(context.redis, keyId, perMinute);
     if (!limit.allowed) {
       return reply
         .code(429)
         .header('retry-after', String(limit.retryAfterSeconds))
         .send(
           errorBody(
-            `Rate limit of ${context.config.rateLimitPerMinute} requests per minute reached; retry in ${limit.retryAfterSeconds} s`,
+            `Rate limit of ${perMinute} requests per minute reached; retry in ${limit.retryAfterSeconds} s`,
           ),
         );
     }

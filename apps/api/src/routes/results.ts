@@ -51,6 +51,8 @@ async function describe(record: ApiRequestRecord, context: ApiContext): Promise<
         url: `/v1/files/${file.jobId}/${encodeURIComponent(file.resultFilename)}`,
         filename: file.resultFilename,
       });
+      for (const warning of file.warnings ?? [])
+        warnings.push(`${file.resultFilename}: ${warning}`);
     } else if (file.state === 'failed') {
       failed.push({ filename: file.filename, error: file.error });
     }
