@@ -34,6 +34,8 @@ export async function buildApiServer(config: ApiConfig): Promise<ApiServer> {
   };
   const app = Fastify({
     logger: { level: config.logLevel },
+    // One line per accepted conversion (logged by the route) instead of two per HTTP request.
+    disableRequestLogging: true,
     routerOptions: { ignoreTrailingSlash: true },
     bodyLimit: 1024 * 1024,
     // Uploads stream for as long as they take; idle connections are still cut.

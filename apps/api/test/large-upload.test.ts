@@ -36,10 +36,11 @@ describe('large uploads', () => {
     idat.write('IDAT', 4, 'latin1');
     out.write(Buffer.concat([png.subarray(0, 33), idat]));
     for (let i = 0; i < 200; i++) {
-      if (!out.write(randomBytes(1024 * 1024)))
-        await new Promise((resolve) => out.once('drain', resolve));
+      if (!out.write(randomBytes(1024 * 1024))) {
+        await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+      }
     }
-    await new Promise((resolve) => out.end(resolve));
+    await new Promise<void>((resolve) => out.end(() => resolve()));
 
     const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', apiMain], {
       env,
