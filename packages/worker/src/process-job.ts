@@ -20,7 +20,7 @@ import {
   type JobProgress,
   type ReplyAdapters,
 } from './reply/adapter.js';
-import { type MediaOutput, type MediaRunContext, runImage } from './run-media.js';
+import { type MediaOutput, type MediaRunContext, runImage, runVideo } from './run-media.js';
 
 /** Runs one kind of media (image or video) for a job. */
 export type MediaRunner = (
@@ -36,7 +36,7 @@ export interface ProcessorDeps {
   logger: Logger;
   workerId: string;
   fetch: Omit<FetchInputOptions, 'storage' | 'dir'>;
-  /** Media runners by kind; images are built in, video is added when core supports it. */
+  /** Overrides of the built-in image and video runners (e.g. for benchmarks). */
   runners?: Partial<Record<ConversionJobData['mediaKind'], MediaRunner>>;
   /** How long delivery markers are kept (as long as results). */
   deliveryMarkerTtlMs: number;
@@ -76,10 +76,8 @@ export async function processConversionJob(
       : undefined;
 
     progress({ stage: 'processing', percent: 5 });
-    const runner = data.mediaKind === 'image' ? runImage : deps.runners?.[data.mediaKind];
-    if (!runner) {
-      throw new InputRefusedError(`This worker cannot process ${data.mediaKind} files`);
-    }
+    const runner =
+      deps.runners?.[data.mediaKind] ?? (data.mediaKind === 'image' ? runImage : runVideo);
     const output = await runner(data, {
       config: deps.core,
       logger: { info: (m, f) => logger.info(f ?? {}, m), warn: (m, f) => logger.warn(f ?? {}, m) },

@@ -1,6 +1,13 @@
-import { readFile } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
-import { type CoreConfig, type Logger as CoreLogger, removeImageBackground } from '@bgremover/core';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import {
+  type CoreConfig,
+  type Logger as CoreLogger,
+  containerOf,
+  parseVideoParams,
+  removeImageBackground,
+  removeVideoBackground,
+} from '@bgremover/core';
 import type { ConversionJobData } from '@bgremover/jobs';
 import type { JobProgress } from './reply/adapter.js';
 
@@ -45,6 +52,49 @@ export async function runImage(
   return {
     body: { kind: 'buffer', data: result.data },
     filename: resultFileName(data.input.filename, '.png'),
+    contentType: result.contentType,
+    model: result.model,
+    warnings: result.warnings,
+  };
+}
+
+/**
+ * Runs core's video pipeline on the job's input, writing the result into the scratch folder and
+ * reporting frames done as job progress. The background (for video_over_image, gif_with_bg and
+ * video_over_video) is whichever file the request sent; core checks that it is the right kind.
+ */
+export async function runVideo(
+  data: ConversionJobData,
+  context: MediaRunContext,
+): Promise<MediaOutput> {
+  const params = parseVideoParams(data.params);
+  const container = containerOf(params.video_format);
+  const filename = resultFileName(data.input.filename, `.${container.extension}`);
+  const outputPath = join(context.scratchDir, filename);
+  const background = context.backgroundPath;
+  const result = await removeVideoBackground(context.inputPath, params, {
+    config: context.config,
+    outputPath,
+    ...(background && params.video_format === 'video_over_video'
+      ? { backgroundVideo: background }
+      : {}),
+    ...(background && params.video_format !== 'video_over_video'
+      ? { backgroundImage: background }
+      : {}),
+    signal: context.signal,
+    onProgress: ({ framesDone, framesTotal }) => {
+      const share = framesTotal ? framesDone / framesTotal : 0;
+      context.onProgress({
+        stage: 'processing',
+        percent: Math.min(94, Math.round(5 + 89 * share)),
+        framesDone,
+        ...(framesTotal ? { framesTotal } : {}),
+      });
+    },
+  });
+  return {
+    body: { kind: 'file', path: result.path, bytes: (await stat(result.path)).size },
+    filename,
     contentType: result.contentType,
     model: result.model,
     warnings: result.warnings,

@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { enqueueConversion } from '@bgremover/jobs';
 // @ts-expect-error s3rver ships no types
 import S3rver from 's3rver';
@@ -13,6 +15,7 @@ import { type RunningWorker, startConversionWorker } from '../src/worker.js';
 import { smallPhoto } from './fixtures.js';
 import { freshQueue, submitApiRequest, type TestQueue, waitFor } from './harness.js';
 
+const execFileAsync = promisify(execFile);
 let testQueue: TestQueue | undefined;
 let running: RunningWorker | undefined;
 const cleanups: (() => Promise<void>)[] = [];
@@ -59,6 +62,47 @@ describe('conversion worker (in-process, real Redis, real model)', () => {
     await waitFor(async () => progress.length >= 3);
     expect(progress).toContainEqual({ stage: 'processing', percent: 5 });
     expect(progress).toContainEqual({ stage: 'delivering', percent: 98 });
+  });
+
+  it('processes a video job, reporting frames done as progress', async () => {
+    const q = await startWorker();
+    const clip = join(q.storageDir, 'clip.mp4');
+    await execFileAsync('ffmpeg', [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=160x120:rate=10:duration=1',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:v',
+      'libx264',
+      clip,
+    ]);
+    await q.storage.putFile('inputs/vid/0-clip.mp4', clip, 'video/mp4');
+    await q.requests.create('vid', 'k', [{ filename: 'clip.mp4', jobId: 'video-job' }]);
+    const frames: number[] = [];
+    q.events.on('progress', ({ data }) => {
+      const done = (data as { framesDone?: number }).framesDone;
+      if (done !== undefined) frames.push(done);
+    });
+    await enqueueConversion(
+      q.queue,
+      {
+        version: 1,
+        mediaKind: 'video',
+        params: { video_format: 'webm', model: 'u2netp' },
+        input: { kind: 'storage', key: 'inputs/vid/0-clip.mp4', filename: 'clip.mp4' },
+        target: { kind: 'api', requestId: 'vid', fileIndex: 0 },
+        requestedAt: Date.now(),
+      },
+      'video-job',
+    );
+    const result = await (await q.queue.getJob('video-job'))!.waitUntilFinished(q.events, 120_000);
+    expect(result).toMatchObject({ filename: 'clip_processed.webm', contentType: 'video/webm' });
+    expect((await q.storage.stat(result.resultKey))?.size).toBe(result.bytes);
+    await waitFor(async () => frames.includes(10));
   });
 
   it('fails bad input once, with its message, without retrying', async () => {
