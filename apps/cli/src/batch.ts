@@ -143,7 +143,6 @@ async function processVideo(
   try {
     const result = await removeVideoBackground(input, params, {
       config: options.config,
-      logger: options.logger,
       outputPath: output,
       ...(options.backgroundImage ? { backgroundImage: options.backgroundImage } : {}),
       ...(options.backgroundVideo ? { backgroundVideo: options.backgroundVideo } : {}),

@@ -10,8 +10,8 @@ export const clip = {
   width: 160,
   height: 120,
   fps: 10,
-  seconds: 1.5,
-  frames: 15,
+  seconds: 1.2,
+  frames: 12,
   subject: { width: 50, height: 70, x0: 20, y: 25, stepPerFrame: 6 },
 } as const;
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BgRemoverError,
   type CoreConfig,
-  loadModel,
+  closeInferenceThread,
   removeVideoBackground,
   type VideoParamsInput,
   type VideoProgress,
@@ -37,9 +37,11 @@ beforeAll(async () => {
   source = await makeClip(work.path, 'mp4');
   picture = await makeBandedPicture(work.path);
   backgroundVideo = await makeBandedVideo(work.path, picture);
-  await loadModel('u2netp', config);
 });
-afterAll(() => work.cleanup());
+afterAll(async () => {
+  await closeInferenceThread();
+  await work.cleanup();
+});
 
 const base = { model: 'u2netp' } as const;
 
@@ -56,7 +58,7 @@ function run(params: VideoParamsInput, name: string, extra: Record<string, unkno
 }
 
 /** Source frames to check: first, middle, last. */
-const sampleFrames = [0, 7, 14];
+const sampleFrames = [0, 6, clip.frames - 1];
 
 async function expectCutout(path: string, frames = sampleFrames): Promise<void> {
   for (const n of frames) {
@@ -255,11 +257,10 @@ describe('removeVideoBackground: frames, rate, colour and hooks', () => {
     const { video } = streamsOf(report);
     expect(rate(video.avg_frame_rate)).toBe(5);
     const frames = Number(video.nb_read_frames);
-    expect(frames).toBeGreaterThanOrEqual(7);
-    expect(frames).toBeLessThanOrEqual(8);
+    expect(frames).toBe(Math.round(clip.seconds * 5));
     expect(Number(report.format.duration)).toBeCloseTo(clip.seconds, 0);
     // Output frame k shows the source at time k/5 s, i.e. source frame 2k.
-    for (const k of [1, 3, 6]) {
+    for (const k of [1, 3, 5]) {
       const frame = await decodeFrame(result.path, k, clip.width, clip.height);
       const centre = subjectCentre(2 * k);
       expect(pixel(frame, clip.width, centre.x, centre.y)[3], `frame ${k}`).toBeGreaterThan(220);

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
-import { predictMask, resizeMask } from '../image/mask.js';
+import { resizeMask } from '../image/mask.js';
 import { normalizeForModel, resizeForModel } from '../image/model-input.js';
-import type { LoadedModel } from '../models/sessions.js';
+import type { ThreadedModel } from './inference-thread.js';
 
 /**
  * The hook for refining a frame's mask after the model (alpha matting, once it exists): gets
@@ -20,21 +20,16 @@ export type MaskRefiner = (
  * per-picture normalisation as still images, so a frame's mask never depends on other frames.
  */
 export async function frameModelInput(
-  model: LoadedModel,
+  model: ThreadedModel,
   rgb: Buffer,
   width: number,
   height: number,
 ): Promise<Float32Array> {
   const resized = await resizeForModel(
     sharp(rgb, { raw: { width, height, channels: 3 } }),
-    model.spec.inputSize,
+    model.inputSize,
   );
-  return normalizeForModel(resized, model.spec.input);
-}
-
-/** Runs the model on one prepared frame: the mask at the model's size, stretched 0..255. */
-export function frameModelMask(model: LoadedModel, input: Float32Array): Promise<Uint8Array> {
-  return predictMask(model, input);
+  return normalizeForModel(resized, model.normalization);
 }
 
 /**
@@ -42,13 +37,13 @@ export function frameModelMask(model: LoadedModel, input: Float32Array): Promise
  * when one is given.
  */
 export async function fullSizeFrameMask(
-  model: LoadedModel,
+  model: ThreadedModel,
   smallMask: Uint8Array,
   rgb: Buffer,
   width: number,
   height: number,
   refineMask: MaskRefiner | undefined,
 ): Promise<Buffer> {
-  const mask = await resizeMask(smallMask, model.spec.inputSize, width, height);
+  const mask = await resizeMask(smallMask, model.inputSize, width, height);
   return refineMask ? refineMask(rgb, mask, width, height) : mask;
 }

@@ -5,24 +5,18 @@ import { performance } from 'node:perf_hooks';
 import type { CoreConfig } from '../config.js';
 import { BgRemoverError } from '../errors.js';
 import { useImageThreads } from '../image/runtime.js';
-import { type Logger, stderrLogger } from '../logger.js';
 import { resolveModelName } from '../models/provision.js';
 import type { ModelName } from '../models/registry.js';
-import { type LoadedModel, loadModel } from '../models/sessions.js';
 import { parseHexColor, type Rgba } from '../params/color.js';
 import { parseVideoParams } from '../params/parse.js';
 import type { VideoFormat, VideoParams, VideoParamsInput } from '../params/video-params.js';
 import { type BackgroundFrames, pictureBackground, videoBackground } from './backgrounds.js';
 import { composeFrameOver, composeFrameOverColor, cutoutFrame } from './compose-frame.js';
-import {
-  frameModelInput,
-  frameModelMask,
-  fullSizeFrameMask,
-  type MaskRefiner,
-} from './frame-mask.js';
+import { frameModelInput, fullSizeFrameMask, type MaskRefiner } from './frame-mask.js';
 import { type FramePlan, planFrames } from './frame-plan.js';
 import { type FrameReader, openFrameReader } from './frame-reader.js';
 import { type FrameWriter, openFrameWriter } from './frame-writer.js';
+import { loadThreadedModel, type ThreadedModel } from './inference-thread.js';
 import { containerOf, encoderFor, type FrameContent } from './output-formats.js';
 import { probeVideo, type VideoInfo } from './probe.js';
 
@@ -34,7 +28,6 @@ export interface VideoProgress {
 
 export interface RemoveVideoOptions {
   config: CoreConfig;
-  logger?: Logger;
   /** Where to write the result; by default a new temporary folder (the caller removes it). */
   outputPath?: string;
   /** The background picture of video_over_image and gif_with_bg (bytes or a path). */
@@ -95,13 +88,12 @@ export async function removeVideoBackground(
 ): Promise<VideoResult> {
   const started = performance.now();
   const { config, signal } = options;
-  const logger = options.logger ?? stderrLogger;
   signal?.throwIfAborted();
   const parsed = parseVideoParams(params);
   useImageThreads(config.imageThreads);
   const warnings = collectWarnings(parsed, options);
   const modelName = await resolveModelName(parsed.model, config);
-  const modelLoading = loadModel(modelName, config, logger);
+  const modelLoading = loadThreadedModel(modelName, config);
   modelLoading.catch(() => undefined);
   const info = await probeVideo(inputPath, config.maxInputPixels);
   const model = await modelLoading;
@@ -239,7 +231,7 @@ async function frameComposer(
 }
 
 interface StreamContext {
-  model: LoadedModel;
+  model: ThreadedModel;
   plan: FramePlan;
   reader: FrameReader;
   writer: FrameWriter;
@@ -254,11 +246,10 @@ interface PreparedFrame {
 }
 
 /**
- * The frame loop. onnxruntime-node's session.run holds the JavaScript thread, so the loop keeps
- * everything else off the critical path around it: once frame N's mask is out, frame N's
- * post-processing and encoding hand-off run concurrently with reading and preparing frame N+1
- * (sharp resizes run on libuv's pool, decoding and encoding in ffmpeg's own processes), and the
- * model starts on N+1 as soon as both are done. At most two frames are held at any time.
+ * The frame loop. The model runs on its own thread; while it works on frame N, the main thread
+ * reads and prepares frame N+1 (sharp resizes run on libuv's pool) and scales, composes and hands
+ * frame N-1 to the encoder (decoding and encoding run in ffmpeg's own processes). Writes stay in
+ * order, and at most three frames are held at any time whatever the video's length.
  */
 async function streamFrames(
   context: StreamContext,
@@ -271,24 +262,34 @@ async function streamFrames(
     if (!rgb) return undefined;
     return { rgb, input: await frameModelInput(model, rgb, width, height) };
   };
+  let frames = 0;
   const postAndWrite = async (frame: PreparedFrame, small: Uint8Array): Promise<void> => {
     const mask = await fullSizeFrameMask(model, small, frame.rgb, width, height, refine);
     await writer.write(await frameStep.compose(frame.rgb, mask));
+    frames++;
+    options.onProgress?.({ framesDone: frames, framesTotal: plan.expectedFrames });
   };
 
-  let frames = 0;
   let inference = 0;
+  let writing: Promise<void> = Promise.resolve();
   let current = await readPrepared();
   while (current) {
     options.signal?.throwIfAborted();
     const inferenceStart = performance.now();
-    const small = await frameModelMask(model, current.input);
+    const masking = model.predict(current.input);
+    const reading = readPrepared();
+    // Neither may reject unobserved while the other is awaited.
+    masking.catch(() => undefined);
+    reading.catch(() => undefined);
+    const small = await masking;
     inference += performance.now() - inferenceStart;
-    const [, next] = await Promise.all([postAndWrite(current, small), readPrepared()]);
-    frames++;
-    options.onProgress?.({ framesDone: frames, framesTotal: plan.expectedFrames });
-    current = next;
+    await writing;
+    const frame = current;
+    writing = postAndWrite(frame, small);
+    writing.catch(() => undefined);
+    current = await reading;
   }
+  await writing;
   return { frames, inference };
 }
 
