@@ -154,6 +154,11 @@ async function processVideo(
         framesBar.update(framesDone);
       },
     });
+    if (framesBar && bars) {
+      framesBar.setTotal(result.frames);
+      framesBar.update(result.frames);
+      bars.update(); // draw the finished bar before it is removed
+    }
     return {
       input,
       ok: true,
