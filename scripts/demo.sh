@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# The main job on its embedded defaults: set up, then cut out the bundled sample photos into ./out.
+# The main job on its embedded defaults: set up, then run the whole local stack (Redis, the HTTP
+# API, a worker), send the sample photo and a generated clip through /v1/convert/, poll
+# /v1/results/ and download the results into ./out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 rm -rf out
-node apps/cli/dist/main.js fixtures/images -o out
-echo
-echo "Cut-outs written to $(pwd)/out:"
-ls -1 out
+node apps/demo/dist/main.js

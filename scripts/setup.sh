@@ -13,6 +13,10 @@ command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 if ! command -v redis-server >/dev/null 2>&1 && ! (command -v redis-cli >/dev/null 2>&1 && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1); then
   missing+=(redis-server)
 fi
+# The API tests run the seed's Python example client, which needs the requests library.
+if ! python3 -c 'import requests' >/dev/null 2>&1 && ! /usr/bin/python3 -c 'import requests' >/dev/null 2>&1; then
+  missing+=(python3-requests)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing system packages: ${missing[*]}"
   sudo=""

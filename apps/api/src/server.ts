@@ -1,6 +1,6 @@
 import { ApiRequestStore, openConversionQueue, openStorage } from '@bgremover/jobs';
 import multipart from '@fastify/multipart';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { Redis } from 'ioredis';
 import type { ApiConfig } from './config.js';
 import { type ApiContext, errorBody } from './context.js';
@@ -35,7 +35,7 @@ export async function buildApiServer(config: ApiConfig): Promise<ApiServer> {
   const app = Fastify({
     logger: { level: config.logLevel },
     // One line per accepted conversion (logged by the route) instead of two per HTTP request.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true },
     bodyLimit: 1024 * 1024,
     // Uploads stream for as long as they take; idle connections are still cut.

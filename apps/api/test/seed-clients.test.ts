@@ -20,6 +20,18 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
+/** The first Python on this machine that has the requests library (setup installs one). */
+async function pythonWithRequests(): Promise<string> {
+  for (const candidate of ['python3', '/usr/bin/python3']) {
+    const ok = await execFileAsync(candidate, ['-c', 'import requests']).then(
+      () => true,
+      () => false,
+    );
+    if (ok) return candidate;
+  }
+  throw new Error('No python3 with the requests library: run scripts/setup.sh');
+}
+
 /** The seed's client with only the domain and scheme pointed at our server. */
 async function pointAtLocalServer(source: string): Promise<string> {
   const host = new URL(stack.baseUrl).host;
@@ -37,7 +49,8 @@ describe("the seed's example clients, unchanged but for the host", () => {
       .jpeg()
       .toFile(join(dir, 'testfiles', 'image.jpeg'));
     await writeFile(join(dir, 'client.py'), await pointAtLocalServer('image_example.py'));
-    const run = await execFileAsync('python3', ['client.py'], { cwd: dir, timeout: 120_000 });
+    const python = await pythonWithRequests();
+    const run = await execFileAsync(python, ['client.py'], { cwd: dir, timeout: 120_000 });
     expect(await readdir(dir), run.stdout + run.stderr).toContain('image_processed.png');
     const png = await sharp(join(dir, 'image_processed.png')).metadata();
     expect([png.format, png.width, png.channels]).toEqual(['png', 200, 4]);

@@ -1,0 +1,169 @@
+#!/usr/bin/env node
+/**
+ * The demo: starts the local stack on embedded defaults (Redis, the API, one worker), sends the
+ * bundled sample photo and a generated clip through `/v1/convert/` exactly as a client would,
+ * polls `/v1/results/`, downloads the results into ./out and says what it did.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { buildApiServer, loadApiConfig } from '@bgremover/api';
+import { loadWorkerConfig, startConversionWorker } from '@bgremover/worker';
+import { ensureRedis, freePort } from './redis.js';
+
+const execFileAsync = promisify(execFile);
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const fixtures = fileURLToPath(new URL('../../../fixtures/images/', import.meta.url));
+const outDir = resolve(process.env.DEMO_OUT ?? 'out');
+const API_KEY = 'demo-key';
+
+async function makeClip(dir: string): Promise<string> {
+  const clip = join(dir, 'clip.mp4');
+  // The astronaut photo (scaled down) sliding across a noisy background, 2 s with a tone.
+  await execFileAsync('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    'color=c=0x4a6a4a:size=320x240:rate=12:duration=2,noise=alls=30:allf=t',
+    '-i',
+    join(fixtures, 'astronaut.png'),
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:duration=2',
+    '-filter_complex',
+    '[1:v]scale=140:-1[fg];[0:v][fg]overlay=x=10+t*70:y=(H-h)/2[v]',
+    '-map',
+    '[v]',
+    '-map',
+    '2:a',
+    '-c:v',
+    'libx264',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-shortest',
+    clip,
+  ]);
+  return clip;
+}
+
+async function submit(
+  baseUrl: string,
+  fields: Record<string, string>,
+  file: string,
+  name: string,
+): Promise<string> {
+  const form = new FormData();
+  for (const [key, value] of Object.entries(fields)) form.append(key, value);
+  form.append('files', new Blob([await readFile(file)]), name);
+  const response = await fetch(`${baseUrl}/v1/convert/`, {
+    method: 'POST',
+    body: form,
+    headers: { authorization: API_KEY },
+  });
+  const body = (await response.json()) as { uuid?: string; error?: string };
+  if (!body.uuid) throw new Error(`convert refused ${name}: ${body.error}`);
+  return body.uuid;
+}
+
+interface Results {
+  files: { url: string; filename: string }[];
+  errors: string[];
+  warnings: string[];
+  finished: boolean;
+  queue_count: number;
+}
+
+async function poll(baseUrl: string, uuid: string): Promise<Results> {
+  for (;;) {
+    const response = await fetch(`${baseUrl}/v1/results/`, {
+      method: 'POST',
+      body: new URLSearchParams({ uuid }),
+    });
+    const body = (await response.json()) as Results;
+    if (body.finished) return body;
+    await new Promise((resolveTimer) => setTimeout(resolveTimer, 500));
+  }
+}
+
+async function main(): Promise<number> {
+  const scratch = await mkdtemp(join(tmpdir(), 'bgremover-demo-'));
+  const redis = await ensureRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  say(redis.started ? `Started redis-server at ${redis.url}` : `Using the Redis at ${redis.url}`);
+  const port = process.env.API_PORT ? Number(process.env.API_PORT) : await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    REDIS_URL: redis.url,
+    QUEUE_NAME: `demo-${Date.now()}`,
+    STORAGE_DIR: join(scratch, 'storage'),
+    API_KEYS: `demo=${API_KEY}`,
+    API_HOST: '127.0.0.1',
+    API_PORT: String(port),
+    HEALTH_PORT: '0',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  };
+  const api = await buildApiServer(loadApiConfig(env));
+  const baseUrl = await api.app.listen({ host: '127.0.0.1', port });
+  const worker = await startConversionWorker(loadWorkerConfig(env));
+  say(
+    `API listening at ${baseUrl} (docs at ${baseUrl}/docs); one worker on queue ${env.QUEUE_NAME}`,
+  );
+  let failures = 0;
+  try {
+    const clip = await makeClip(scratch);
+    say('Made a 2-second test clip with ffmpeg (a photo sliding over noise, with a tone)');
+    const imageUuid = await submit(
+      baseUrl,
+      { convert_to: 'image-backgroundremover' },
+      join(fixtures, 'astronaut.png'),
+      'astronaut.png',
+    );
+    say(`POST /v1/convert/ astronaut.png -> uuid ${imageUuid}`);
+    const videoUuid = await submit(
+      baseUrl,
+      { convert_to: 'video-backgroundremover', video_format: 'webm' },
+      clip,
+      'clip.mp4',
+    );
+    say(`POST /v1/convert/ clip.mp4 (video_format=webm) -> uuid ${videoUuid}`);
+    await mkdir(outDir, { recursive: true });
+    for (const uuid of [imageUuid, videoUuid]) {
+      const results = await poll(baseUrl, uuid);
+      for (const error of results.errors) {
+        failures++;
+        say(`  failed: ${error}`);
+      }
+      for (const warning of results.warnings) say(`  note: ${warning}`);
+      for (const file of results.files) {
+        const download = await fetch(`${baseUrl}${file.url}`);
+        const bytes = Buffer.from(await download.arrayBuffer());
+        await writeFile(join(outDir, file.filename), bytes);
+        say(
+          `POST /v1/results/ ${uuid} finished; downloaded ${file.url} -> ${join(outDir, file.filename)} (${(bytes.length / 1024).toFixed(0)} KB)`,
+        );
+      }
+    }
+  } finally {
+    await worker.close();
+    await api.context.queue.obliterate({ force: true }).catch(() => undefined);
+    await api.close();
+    redis.stop();
+    await rm(scratch, { recursive: true, force: true });
+  }
+  say(
+    failures === 0
+      ? `Done: results are in ${outDir}`
+      : `Finished with ${failures} failure(s); see above`,
+  );
+  return failures === 0 ? 0 : 1;
+}
+
+process.exit(await main());
