@@ -87,10 +87,22 @@ export async function makeClip(
   return path;
 }
 
-/** An audio-only file (AAC in M4A). */
-export async function makeAudioOnly(dir: string): Promise<string> {
-  const path = join(dir, 'tone.m4a');
-  await ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-c:a', 'aac', path]);
+/** An audio-only file (AAC in M4A), optionally with cover art (a one-picture video stream). */
+export async function makeAudioOnly(dir: string, coverArt?: string): Promise<string> {
+  const path = join(dir, coverArt ? 'tone-cover.m4a' : 'tone.m4a');
+  const cover = coverArt ? ['-i', coverArt, '-map', '0:a', '-map', '1:v', '-c:v', 'png'] : [];
+  const disposition = coverArt ? ['-disposition:v:0', 'attached_pic'] : [];
+  await ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:duration=1',
+    ...cover,
+    '-c:a',
+    'aac',
+    ...disposition,
+    path,
+  ]);
   return path;
 }
 

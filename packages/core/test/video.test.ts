@@ -363,6 +363,8 @@ describe('removeVideoBackground: inputs', () => {
     const error = await refusal(await makeAudioOnly(work.path));
     expect(error.code).toBe('unsupported_input');
     expect(error.message).toBe('The file has no video stream (it contains audio only)');
+    const withCover = await refusal(await makeAudioOnly(work.path, picture));
+    expect(withCover.message).toBe('The file has no video stream (it contains audio only)');
   });
 
   it('refuses a zero-byte file', async () => {

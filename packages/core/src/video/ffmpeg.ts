@@ -123,6 +123,8 @@ export interface ProbedStream {
   frameCount: number | undefined;
   /** Display rotation in degrees (phone videos), 0 when none. */
   rotation: number;
+  /** Cover art in an audio file (a one-picture "video" stream). */
+  attachedPicture: boolean;
   tags: Record<string, string>;
 }
 
@@ -169,6 +171,7 @@ function toProbedStream(stream: ffmpeg.FfprobeStream): ProbedStream {
     duration: finiteNumber(stream.duration),
     frameCount: finiteNumber(stream.nb_frames),
     rotation: finiteNumber(stream.rotation) ?? finiteNumber(tags.rotate) ?? 0,
+    attachedPicture: Number(stream.disposition?.attached_pic ?? 0) === 1,
     tags,
   };
 }

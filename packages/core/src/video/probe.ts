@@ -58,7 +58,7 @@ export async function probeVideo(
   });
   const container = acceptedContainerOf(probed.formatName);
   const video = probed.streams.find(
-    (stream) => stream.codecType === 'video' && !isAttachedPicture(stream),
+    (stream) => stream.codecType === 'video' && !stream.attachedPicture,
   );
   if (!video) {
     const hasAudio = probed.streams.some((stream) => stream.codecType === 'audio');
@@ -124,16 +124,6 @@ export async function probeVideo(
 function acceptedContainerOf(formatName: string | undefined): string | undefined {
   const names = (formatName ?? '').split(',');
   return acceptedVideoContainers.find((accepted) => names.includes(accepted));
-}
-
-/** Cover art in an audio file shows up as a one-frame video stream: not a video. */
-function isAttachedPicture(stream: ProbedStream): boolean {
-  const disposition: unknown = (stream as { disposition?: unknown }).disposition;
-  return (
-    typeof disposition === 'object' &&
-    disposition !== null &&
-    (disposition as Record<string, unknown>).attached_pic === 1
-  );
 }
 
 /** The stream's average rate, else its base rate; rates above 240 fps are not believable. */
