@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { Redis } from 'ioredis';
 import type { ApiConfig } from './config.js';
 import { type ApiContext, errorBody } from './context.js';
+import { QueueDepth } from './queue-depth.js';
 import { registerConvertRoute } from './routes/convert.js';
 import { registerFileRoutes } from './routes/files.js';
 import { registerResultsRoute } from './routes/results.js';
@@ -25,12 +26,14 @@ export async function buildApiServer(config: ApiConfig): Promise<ApiServer> {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
   });
+  const queue = openConversionQueue(config.jobs.redisUrl, config.jobs.queueName, 'producer');
   const context: ApiContext = {
     config,
     storage: openStorage(config.jobs),
     redis,
-    queue: openConversionQueue(config.jobs.redisUrl, config.jobs.queueName, 'producer'),
+    queue,
     requests: new ApiRequestStore(redis, config.jobs.resultTtlMs),
+    queueDepth: new QueueDepth(queue),
   };
   const app = Fastify({
     logger: { level: config.logLevel },

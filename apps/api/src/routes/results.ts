@@ -78,9 +78,7 @@ async function jobsAhead(record: ApiRequestRecord, context: ApiContext): Promise
   const pending = record.files.filter((file) => file.state === 'queued');
   const states = await Promise.all(pending.map((file) => context.queue.getJobState(file.jobId)));
   if (states.includes('active')) return 0;
-  const counts = await context.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed');
-  const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
-  return Math.max(0, total - pending.length);
+  return Math.max(0, (await context.queueDepth.current()) - pending.length);
 }
 
 async function readUuid(request: FastifyRequest): Promise<string | undefined> {
