@@ -44,6 +44,10 @@ export const replyTargetSchema = z.discriminatedUnion('kind', [
     threadTs: z.string().min(1),
     userId: z.string().optional(),
     progressMessageTs: z.string().optional(),
+    /** The input's name as people saw it in Slack, for progress and failure messages. */
+    filename: z.string().optional(),
+    /** The message the bot marks with ✅ or ❌ when the job ends (the reaction trigger). */
+    reactionTs: z.string().optional(),
   }),
 ]);
 export type ReplyTarget = z.infer<typeof replyTargetSchema>;

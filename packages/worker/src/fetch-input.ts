@@ -72,6 +72,11 @@ async function downloadAttachment(
   }
   const headers: Record<string, string> = {};
   const token = auth === 'slack-bot' ? options.authHeaders?.['slack-bot'] : undefined;
+  if (auth === 'slack-bot' && !token) {
+    throw new InputRefusedError(
+      'This worker has no Slack bot token (SLACK_BOT_TOKEN), so it cannot fetch Slack files',
+    );
+  }
   if (token) headers.authorization = `Bearer ${token}`;
   let response: Response;
   try {

@@ -35,6 +35,8 @@ export interface StartWorkerOptions {
   /** Delivery adapters for chat targets (the api adapter is always present). */
   adapters?: ReplyAdapters;
   runners?: Partial<Record<ConversionJobData['mediaKind'], MediaRunner>>;
+  /** The Slack bot token the worker sends when fetching `slack-bot` inputs (files.slack.com). */
+  slackBotToken?: string;
 }
 
 /**
@@ -71,6 +73,9 @@ export async function startConversionWorker(
             attachmentHosts: config.attachmentHosts,
             maxBytes: config.maxInputBytes,
             timeoutMs: config.fetchTimeoutMs,
+            ...(options.slackBotToken
+              ? { authHeaders: { 'slack-bot': options.slackBotToken } }
+              : {}),
           },
           ...(options.runners ? { runners: options.runners } : {}),
           deliveryMarkerTtlMs: config.jobs.resultTtlMs,
