@@ -60,11 +60,21 @@ export interface CoreConfig {
 }
 
 /**
+ * The environment with empty values removed: `FOO=` in an .env file means "not set", so the
+ * default applies instead of failing validation.
+ */
+export function withoutBlankValues(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
+  );
+}
+
+/**
  * Reads core's settings from environment variables (see README "Configuration"). Throws a
  * message naming the variable when one is malformed.
  */
 export function loadCoreConfig(env: NodeJS.ProcessEnv = process.env): CoreConfig {
-  const parsed = coreEnvSchema.safeParse(env);
+  const parsed = coreEnvSchema.safeParse(withoutBlankValues(env));
   if (!parsed.success) {
     const details = parsed.error.issues
       .map((issue) => `${issue.path.join('.')}: ${issue.message}`)

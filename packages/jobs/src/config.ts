@@ -1,5 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { withoutBlankValues } from '@bgremover/core';
 import { z } from 'zod';
 import { DEFAULT_QUEUE_NAME } from './queue.js';
 import { LocalStorage } from './storage/local-storage.js';
@@ -50,7 +51,7 @@ export interface JobsConfig {
 
 /** Reads queue and storage settings from the environment; throws naming a bad variable. */
 export function loadJobsConfig(env: NodeJS.ProcessEnv = process.env): JobsConfig {
-  const parsed = jobsEnvSchema.safeParse(env);
+  const parsed = jobsEnvSchema.safeParse(withoutBlankValues(env));
   if (!parsed.success) {
     const details = parsed.error.issues
       .map((issue) => `${issue.path.join('.')}: ${issue.message}`)

@@ -30,12 +30,28 @@ export const replyTargetSchema = z.discriminatedUnion('kind', [
   }),
   z.object({
     kind: z.literal('discord'),
+    /** The channel the request came from (for reactions: the reacted-to message's channel). */
     channelId: z.string().min(1),
+    /** The message the request was about (context menu, reaction). */
     messageId: z.string().optional(),
+    /** The thread the result goes into (the reaction flow's thread on the message). */
     threadId: z.string().optional(),
     userId: z.string().optional(),
+    guildId: z.string().optional(),
+    /** What started the job; `reaction` means the worker swaps the pending reaction for ✅/❌. */
+    trigger: z.enum(['command', 'context-menu', 'reaction']).optional(),
+    /** The input's file name, for messages about this job. */
+    filename: z.string().optional(),
+    /** The pending reaction the bot added (the reaction flow), removed once the job ends. */
+    pendingReaction: z.string().optional(),
     interaction: z
-      .object({ applicationId: z.string(), token: z.string(), attachmentSizeLimit: z.number() })
+      .object({
+        applicationId: z.string(),
+        token: z.string(),
+        attachmentSizeLimit: z.number(),
+        /** Milliseconds since the epoch after which the interaction token no longer works. */
+        expiresAt: z.number().int().optional(),
+      })
       .optional(),
   }),
   z.object({
