@@ -3,13 +3,8 @@
  * stencil form).
  */
 
-import {
-  multiplyStencil,
-  paddedIndices,
-  STENCIL_SIZE,
-  type StencilSystem,
-  stencilOffsets,
-} from './laplacian.js';
+import { conjugateGradient, dot, stencilOperator } from './krylov.js';
+import { paddedIndices, STENCIL_SIZE, type StencilSystem, stencilOffsets } from './laplacian.js';
 import { buildPreconditioner, type PreconditionerKind } from './preconditioners.js';
 
 export interface SolveOptions {
@@ -19,7 +14,7 @@ export interface SolveOptions {
   maxIterations: number;
   /** Starting guess, one value per row; zeros when left out. */
   initialGuess?: Float64Array;
-  /** Incomplete Cholesky unless told otherwise. */
+  /** Incomplete Cholesky, IC(0), unless told otherwise. */
   preconditioner?: PreconditionerKind;
   /**
    * Precision of the matrix in the iteration's products: float32 (the default) halves their
@@ -45,16 +40,6 @@ export function solveConjugateGradient(system: StencilSystem, options: SolveOpti
   const b = system.rightHandSide;
   const x = options.initialGuess ? Float64Array.from(options.initialGuess) : new Float64Array(rows);
   if (x.length !== rows) throw new Error('solveConjugateGradient: initial guess has wrong length');
-  const scratch = new Float64Array((system.width + 4) * (system.height + 4));
-  const padded = paddedIndices(system);
-  // The matrix in float32 halves the memory traffic of the product, which bounds its speed.
-  const coefficients =
-    options.matrixPrecision === 'float64'
-      ? system.coefficients
-      : Float32Array.from(system.coefficients);
-  const multiply = (vector: Float64Array, into: Float64Array) =>
-    multiplyStencil(coefficients, vector, into, scratch, padded, system.width + 4);
-
   const bNorm = Math.sqrt(dot(b, b));
   if (rows === 0 || bNorm === 0) {
     // b = 0 has the solution 0 (the matrix is positive definite).
@@ -65,37 +50,15 @@ export function solveConjugateGradient(system: StencilSystem, options: SolveOpti
       converged: true,
     };
   }
+  const operator = stencilOperator(system, options.matrixPrecision ?? 'float32');
   const preconditioner = buildPreconditioner(
     system,
     options.preconditioner ?? 'incomplete-cholesky',
   );
-  const r = new Float64Array(rows);
-  const z = new Float64Array(rows);
-  const p = new Float64Array(rows);
-  const q = new Float64Array(rows);
-  multiply(x, q);
-  for (let i = 0; i < rows; i++) r[i] = b[i]! - q[i]!;
-  preconditioner.apply(r, z);
-  p.set(z);
-  let rz = dot(r, z);
-  const threshold = options.relativeTolerance * bNorm;
-  let iterations = 0;
-  while (iterations < options.maxIterations && Math.sqrt(dot(r, r)) > threshold) {
-    multiply(p, q);
-    const pq = dot(p, q);
-    if (!(pq > 0)) break; // lost positive definiteness to rounding: stop with what we have
-    const step = rz / pq;
-    for (let i = 0; i < rows; i++) {
-      x[i]! += step * p[i]!;
-      r[i]! -= step * q[i]!;
-    }
-    preconditioner.apply(r, z);
-    const rzNext = dot(r, z);
-    const beta = rzNext / rz;
-    rz = rzNext;
-    for (let i = 0; i < rows; i++) p[i] = z[i]! + beta * p[i]!;
-    iterations++;
-  }
+  const iterations = conjugateGradient(operator, preconditioner, b, x, {
+    relativeTolerance: options.relativeTolerance,
+    maxIterations: options.maxIterations,
+  });
   const relativeResidual = residualNorm(system, x) / bNorm;
   return {
     solution: x,
@@ -103,12 +66,6 @@ export function solveConjugateGradient(system: StencilSystem, options: SolveOpti
     relativeResidual,
     converged: relativeResidual <= options.relativeTolerance * 1.01,
   };
-}
-
-function dot(a: Float64Array, b: Float64Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
-  return sum;
 }
 
 /** |b - Ax| for the system's float64 matrix, computed directly (for checks and reports). */

@@ -1,0 +1,163 @@
+/**
+ * Alpha matting benchmark (not a test): for a real photo (the astronaut fixture, cover-scaled)
+ * at 0.5, 1 and 2 megapixels, and at alpha_base_size 1000 and at full size, it prints the time
+ * matting adds to the image pipeline (median with matting minus median without, u2netp), the
+ * matting stage alone, the trimap's unknown pixels and solver iterations, and the peak RSS with
+ * and without matting. Each configuration runs in its own process so peak RSS is its own.
+ *
+ *   npm run bench:matting
+ *   BENCH_RUNS=5 npm run bench:matting
+ */
+
+import { fork } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import {
+  closeMattingWorker,
+  loadCoreConfig,
+  matteImage,
+  releaseModels,
+  removeImageBackground,
+} from '../src/index.js';
+
+const sizes = [
+  { label: '0.5 MP', width: 866, height: 577 },
+  { label: '1 MP', width: 1224, height: 816 },
+  { label: '2 MP', width: 1732, height: 1155 },
+];
+const baseSizes = [1000, 8192];
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+const photo = fileURLToPath(new URL('../../../fixtures/images/astronaut.png', import.meta.url));
+
+interface Measurement {
+  label: string;
+  baseSize: number;
+  workingSize: string;
+  plainMs: number;
+  mattedMs: number;
+  mattingStageMs: number;
+  unknownPixels: number;
+  iterations: number;
+  phases: string;
+  plainPeakMb: number;
+  mattedPeakMb: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function peakRssMb(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+/** One configuration, in this (child) process. */
+async function measure(sizeIndex: number, baseSize: number): Promise<Measurement> {
+  const size = sizes[sizeIndex]!;
+  const config = loadCoreConfig();
+  const input = await sharp(photo)
+    .resize(size.width, size.height, { fit: 'cover' })
+    .png({ compressionLevel: 1 })
+    .toBuffer();
+  const params = { model: 'u2netp', alpha_base_size: baseSize };
+  await removeImageBackground(input, params, { config }); // warm-up: model load, caches
+  const plain: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    await removeImageBackground(input, params, { config });
+    plain.push(performance.now() - started);
+  }
+  const plainPeakMb = peakRssMb();
+  await removeImageBackground(input, { ...params, alpha_matting: true }, { config }); // worker start
+  const matted: number[] = [];
+  const stage: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    const result = await removeImageBackground(
+      input,
+      { ...params, alpha_matting: true },
+      { config },
+    );
+    matted.push(performance.now() - started);
+    stage.push(result.timings.matting);
+  }
+  const mattedPeakMb = peakRssMb();
+
+  // The same matting once more, directly, for its statistics.
+  const maskPng = await removeImageBackground(input, { ...params, only_mask: true }, { config });
+  const mask = await sharp(maskPng.data).extractChannel(0).raw().toBuffer();
+  const rgb = await sharp(input).removeAlpha().raw().toBuffer();
+  const matte = await matteImage({
+    rgb,
+    mask,
+    width: size.width,
+    height: size.height,
+    params: { alpha_fg: 240, alpha_bg: 10, alpha_erode: 10, alpha_base_size: baseSize },
+  });
+  const ms = matte.stats.milliseconds;
+  await closeMattingWorker();
+  await releaseModels();
+  return {
+    label: size.label,
+    baseSize,
+    workingSize: `${matte.stats.workingWidth}x${matte.stats.workingHeight}`,
+    plainMs: median(plain),
+    mattedMs: median(matted),
+    mattingStageMs: median(stage),
+    unknownPixels: matte.stats.unknownPixels,
+    iterations: matte.stats.iterations,
+    phases: `${ms.resize.toFixed(0)}/${ms.trimap.toFixed(0)}/${ms.alpha.toFixed(0)}/${ms.foreground.toFixed(0)}`,
+    plainPeakMb,
+    mattedPeakMb,
+  };
+}
+
+function runChild(sizeIndex: number, baseSize: number): Promise<Measurement> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), ['--child', `${sizeIndex}`, `${baseSize}`], {
+      execArgv: process.execArgv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    child.once('message', (message) => resolve(message as Measurement));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`benchmark child exited with ${code}`));
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const childIndex = process.argv.indexOf('--child');
+  if (childIndex >= 0) {
+    const result = await measure(
+      Number(process.argv[childIndex + 1]),
+      Number(process.argv[childIndex + 2]),
+    );
+    process.send?.(result);
+    return;
+  }
+  console.log(`u2netp, ${runs} runs per configuration (medians), astronaut photo cover-scaled.`);
+  console.log(
+    'added = end-to-end with alpha_matting minus without; stage = timings.matting (worker incl. transfers);',
+  );
+  console.log(
+    'phases = resize/trimap/alpha/foreground ms inside the worker; RSS = peak resident set (MB).\n',
+  );
+  console.log(
+    '| size | base size | matted at | unknown px | CG iterations | plain ms | with matting ms | added ms | stage ms | phases ms | peak RSS plain | peak RSS matting |',
+  );
+  console.log('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |');
+  for (let i = 0; i < sizes.length; i++) {
+    for (const baseSize of baseSizes) {
+      const m = await runChild(i, baseSize);
+      console.log(
+        `| ${m.label} | ${baseSize === 8192 ? 'full' : baseSize} | ${m.workingSize} | ${m.unknownPixels} | ${m.iterations} | ${m.plainMs.toFixed(0)} | ${m.mattedMs.toFixed(0)} | ${(m.mattedMs - m.plainMs).toFixed(0)} | ${m.mattingStageMs.toFixed(0)} | ${m.phases} | ${m.plainPeakMb.toFixed(0)} | ${m.mattedPeakMb.toFixed(0)} |`,
+      );
+    }
+  }
+}
+
+await main();
