@@ -1,0 +1,43 @@
+import type { JobProgress } from './adapter.js';
+
+/** `1536` -> `1.5 KB`, `3_500_000` -> `3.3 MB`: sizes as people read them in chat. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  if (bytes < 1024 * 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  return `${(bytes / 1024 / 1024 / 1024).toFixed(2)} GB`;
+}
+
+/** Escapes the three characters Slack's mrkdwn treats as control characters. */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** `<@U123> ` when the requester is known, so Slack notifies them; empty otherwise. */
+export function mention(userId: string | undefined): string {
+  return userId ? `<@${userId}> ` : '';
+}
+
+/** One line per warning, prefixed so people see the result was not quite what they asked. */
+export function warningLines(warnings: readonly string[]): string {
+  return warnings.map((warning) => `\n:warning: ${escapeMrkdwn(warning)}`).join('');
+}
+
+/** The progress message's text for one job: stage, percent, and frames for videos. */
+export function progressText(filename: string, progress: JobProgress): string {
+  const name = escapeMrkdwn(filename);
+  switch (progress.stage) {
+    case 'fetching':
+      return `:hourglass_flowing_sand: ${name}: fetching the file…`;
+    case 'processing': {
+      const frames =
+        progress.framesTotal !== undefined
+          ? ` (${progress.framesDone ?? 0} of ${progress.framesTotal} frames)`
+          : '';
+      return `:hourglass_flowing_sand: ${name}: removing the background, ${Math.round(progress.percent)}%${frames}`;
+    }
+    case 'storing':
+    case 'delivering':
+      return `:hourglass_flowing_sand: ${name}: uploading the result…`;
+  }
+}
