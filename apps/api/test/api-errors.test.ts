@@ -199,3 +199,22 @@ describe('service endpoints', () => {
     expect(await docs.text()).toContain('alpha_erode');
   });
 });
+
+describe('videos at the API', () => {
+  it('refuses a zero-length or unreadable video per file before queueing it', async () => {
+    // An MP4 signature with nothing playable behind it: sniffed as video, refused by ffprobe.
+    const fake = Buffer.concat([
+      Buffer.from([0, 0, 0, 0x18]),
+      Buffer.from('ftypisom'),
+      Buffer.alloc(12),
+      Buffer.alloc(64, 1),
+    ]);
+    const { status, body } = await postForm(
+      convertUrl(),
+      { convert_to: 'video-backgroundremover' },
+      [['files', 'broken.mp4', fake]],
+    );
+    expect(status).toBe(415);
+    expect(body.error).toMatch(/^broken\.mp4: /);
+  });
+});

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { type ConversionParams, ParamError, parseConversionParams } from '@bgremover/core';
-import { enqueueConversion, type InputReference } from '@bgremover/jobs';
+import { join } from 'node:path';
+import {
+  type ConversionParams,
+  isBgRemoverError,
+  ParamError,
+  parseConversionParams,
+  probeVideo,
+} from '@bgremover/core';
+import { enqueueConversion, type InputReference, LocalStorage } from '@bgremover/jobs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate } from '../api-keys.js';
 import { type ApiContext, errorBody } from '../context.js';
@@ -131,6 +138,8 @@ async function handleUpload(
   if (backgroundProblem) return refuse(400, backgroundProblem);
 
   const checked = inputs.map((upload) => checkMediaKind(upload, conversion.kind));
+  const durations =
+    conversion.kind === 'video' ? await probeVideos(checked, context) : new Map<number, number>();
   const accepted = checked.filter((upload): upload is StoredUpload => upload.ok);
   if (accepted.length === 0) {
     const status = checked.every((upload) => !upload.ok && upload.status === 413) ? 413 : 415;
@@ -168,6 +177,7 @@ async function handleUpload(
         requestedAt: Date.now(),
       },
       jobIdFor(position),
+      { durationSeconds: durations.get(position) },
     );
   }
   request.log.info(
@@ -232,6 +242,36 @@ function checkBackground(
     return `${field}: ${why} needs a background ${needs}, but the file sent is ${background.mime}`;
   }
   return undefined;
+}
+
+/**
+ * With local storage, reads each accepted video's duration (queue priority: shorter videos go
+ * first) and refuses, per file, videos ffprobe cannot use (no video stream, zero length, corrupt)
+ * before any job exists. With S3 the worker does these checks.
+ */
+async function probeVideos(checked: Upload[], context: ApiContext): Promise<Map<number, number>> {
+  const durations = new Map<number, number>();
+  if (!(context.storage instanceof LocalStorage)) return durations;
+  for (const [position, upload] of checked.entries()) {
+    if (!upload.ok) continue;
+    try {
+      const info = await probeVideo(
+        join(context.storage.root, upload.key),
+        context.config.core.maxInputPixels,
+      );
+      if (info.duration !== undefined) durations.set(position, info.duration);
+    } catch (error) {
+      if (!isBgRemoverError(error)) throw error;
+      checked[position] = {
+        ok: false,
+        role: upload.role,
+        filename: upload.filename,
+        status: 415,
+        error: `${upload.filename}: ${error.message}`,
+      };
+    }
+  }
+  return durations;
 }
 
 async function discard(context: ApiContext, uploads: readonly Upload[]): Promise<void> {
