@@ -9,7 +9,7 @@ export * from './metrics.js';
 export * from './process-job.js';
 export * from './reply/adapter.js';
 export * from './reply/api-adapter.js';
+export * from './reply/discord-adapter.js';
 export * from './reply/slack-adapter.js';
 export * from './run-media.js';
 export * from './worker.js';
-export * from './reply/discord-adapter.js';

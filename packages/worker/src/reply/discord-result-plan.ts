@@ -1,0 +1,100 @@
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import type { DeliverableResult } from './adapter.js';
+import { formatMegabytes } from './discord-text.js';
+
+/** Discord's upload limit for bots on servers without boosts. */
+export const DEFAULT_DISCORD_UPLOAD_LIMIT = 10 * 1024 * 1024;
+
+/** How a result reaches Discord: as the file, as a link to the API's copy, or not at all. */
+export type DiscordDelivery =
+  | { kind: 'upload'; filename: string; data: Buffer; contentType: string; note: string }
+  | { kind: 'link'; url: string; note: string }
+  | { kind: 'refused'; message: string };
+
+export interface PlanOptions {
+  /** Largest upload the destination takes, in bytes. */
+  uploadLimit: number;
+  /** The API's public address; results over the limit are linked there when it is set. */
+  publicBaseUrl: string | undefined;
+  /** True to skip the upload even when the size fits (Discord answered 40005 to it). */
+  forceOversize?: boolean;
+}
+
+/**
+ * Decides how to deliver a result within an upload limit. Under the limit: the file itself.
+ * Over it: a link to `/v1/files/<jobId>/<filename>` on the public API when one is configured,
+ * else a downscaled PNG for pictures, else a refusal naming the sizes. Every choice other than
+ * the plain upload carries a note saying what was done and why.
+ */
+export async function planDiscordDelivery(
+  result: DeliverableResult,
+  options: PlanOptions,
+): Promise<DiscordDelivery> {
+  const { uploadLimit, publicBaseUrl } = options;
+  if (!options.forceOversize && result.bytes <= uploadLimit) {
+    return {
+      kind: 'upload',
+      filename: result.filename,
+      data: await readFile(result.localPath),
+      contentType: result.contentType,
+      note: '',
+    };
+  }
+  const sizes = `${formatMegabytes(result.bytes)}, over the ${formatMegabytes(uploadLimit)} upload limit here`;
+  if (publicBaseUrl) {
+    return {
+      kind: 'link',
+      url: resultFileUrl(publicBaseUrl, result.resultKey),
+      note: `The result is too large to upload (${sizes}), so here is a download link instead.`,
+    };
+  }
+  if (result.contentType === 'image/png') {
+    const smaller = await downscalePng(result.localPath, uploadLimit);
+    if (smaller) {
+      return {
+        kind: 'upload',
+        filename: result.filename,
+        data: smaller.data,
+        contentType: 'image/png',
+        note: `The result is too large to upload (${sizes}), so this is a downscaled copy (${smaller.width}x${smaller.height}, from ${smaller.originalWidth}x${smaller.originalHeight}).`,
+      };
+    }
+  }
+  return {
+    kind: 'refused',
+    message: `The result is too large to upload (${sizes}) and no download link is configured for this bot.`,
+  };
+}
+
+/** The API's download URL for a stored result (`results/<jobId>/<filename>`). */
+export function resultFileUrl(publicBaseUrl: string, resultKey: string): string {
+  const [, jobId = '', ...rest] = resultKey.split('/');
+  const base = publicBaseUrl.replace(/\/+$/, '');
+  return `${base}/v1/files/${encodeURIComponent(jobId)}/${encodeURIComponent(rest.join('/'))}`;
+}
+
+/** Shrinks a PNG step by step until it fits `limit` bytes; undefined when even 64 px is too big. */
+async function downscalePng(
+  path: string,
+  limit: number,
+): Promise<
+  | { data: Buffer; width: number; height: number; originalWidth: number; originalHeight: number }
+  | undefined
+> {
+  const meta = await sharp(path).metadata();
+  const originalWidth = meta.width;
+  const originalHeight = meta.height;
+  if (!originalWidth || !originalHeight) return undefined;
+  const original = (await readFile(path)).length;
+  let scale = Math.min(0.9, Math.sqrt(limit / original) * 0.9);
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const width = Math.max(1, Math.floor(originalWidth * scale));
+    const height = Math.max(1, Math.floor(originalHeight * scale));
+    if (Math.max(width, height) < 64) return undefined;
+    const data = await sharp(path).resize(width, height).png({ compressionLevel: 9 }).toBuffer();
+    if (data.length <= limit) return { data, width, height, originalWidth, originalHeight };
+    scale *= Math.min(0.8, Math.sqrt(limit / data.length) * 0.95);
+  }
+  return undefined;
+}
