@@ -1,0 +1,110 @@
+import { openConversionQueue } from '@bgremover/jobs';
+import { Client, Events, GatewayIntentBits, Partials } from 'discord.js';
+import { Redis } from 'ioredis';
+import { type Logger, pino } from 'pino';
+import type { BotContext } from './bot-context.js';
+import { CONTEXT_MENU_NAME, SLASH_COMMAND_NAME } from './commands.js';
+import type { DiscordConfig } from './config.js';
+import { handleContextMenu, handleSlashCommand } from './interaction-handlers.js';
+import { handleReaction } from './reaction-handler.js';
+
+/**
+ * Gateway intents: `Guilds` (guilds, channels and interactions), `GuildMessageReactions` (the
+ * reaction trigger) and `MessageContent` (privileged: without it Discord hides the attachments
+ * of a message fetched for a reaction; enable it in the developer portal).
+ */
+export const botIntents = [
+  GatewayIntentBits.Guilds,
+  GatewayIntentBits.GuildMessageReactions,
+  GatewayIntentBits.MessageContent,
+];
+
+/**
+ * Partials: reactions arrive for messages the bot never saw, so Message, Channel and Reaction
+ * (and User, for reactors not cached) must be accepted as partial structures and fetched.
+ */
+export const botPartials = [Partials.Message, Partials.Channel, Partials.Reaction, Partials.User];
+
+export interface RunningBot {
+  client: Client<true>;
+  /**
+   * Stops handling new events, waits for the handlers still running, then disconnects from the
+   * gateway and closes the queue and Redis connections.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Logs the bot in and resolves once the gateway says READY (with its guilds). Interactions and
+ * reactions are handled from then on; errors in a handler are logged, never thrown out.
+ */
+export async function startDiscordBot(
+  config: DiscordConfig,
+  options: { logger?: Logger } = {},
+): Promise<RunningBot> {
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { app: 'discord' } });
+  const queue = openConversionQueue(config.jobs.redisUrl, config.jobs.queueName);
+  const redis = new Redis(config.jobs.redisUrl, { maxRetriesPerRequest: 1 });
+  const bot: BotContext = { config, queue, redis, logger };
+  const client = new Client({
+    intents: botIntents,
+    partials: botPartials,
+    ...(config.apiUrl ? { rest: { api: config.apiUrl } } : {}),
+  });
+
+  // Handlers still running when the bot is asked to stop are awaited, so an acknowledged
+  // request is not left half-queued.
+  const inFlight = new Set<Promise<void>>();
+  const track = (work: Promise<void>) => {
+    inFlight.add(work);
+    work.finally(() => inFlight.delete(work));
+  };
+
+  client.on(Events.InteractionCreate, (interaction) => {
+    const run = async () => {
+      if (interaction.isChatInputCommand() && interaction.commandName === SLASH_COMMAND_NAME) {
+        await handleSlashCommand(interaction, bot);
+      } else if (
+        interaction.isMessageContextMenuCommand() &&
+        interaction.commandName === CONTEXT_MENU_NAME
+      ) {
+        await handleContextMenu(interaction, bot);
+      }
+    };
+    track(
+      run().catch((error: Error) =>
+        logger.error({ err: error, interaction: interaction.id }, 'interaction handler failed'),
+      ),
+    );
+  });
+  client.on(Events.MessageReactionAdd, (reaction, user) => {
+    track(
+      handleReaction(reaction, user, bot).catch((error: Error) =>
+        logger.error({ err: error, message: reaction.message.id }, 'reaction handler failed'),
+      ),
+    );
+  });
+  client.on(Events.Error, (error) => logger.error({ err: error }, 'discord client error'));
+
+  const ready = new Promise<Client<true>>((resolve) => client.once(Events.ClientReady, resolve));
+  try {
+    await client.login(config.token);
+  } catch (error) {
+    await Promise.allSettled([client.destroy(), queue.close(), redis.quit()]);
+    throw error;
+  }
+  const readyClient = await ready;
+  logger.info({ user: readyClient.user.tag, queue: config.jobs.queueName }, 'discord bot ready');
+
+  return {
+    client: readyClient,
+    close: async () => {
+      client.removeAllListeners(Events.InteractionCreate);
+      client.removeAllListeners(Events.MessageReactionAdd);
+      await Promise.allSettled([...inFlight]);
+      await client.destroy();
+      await queue.close();
+      await redis.quit();
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import { type VideoFormat, videoFormats } from '@bgremover/core';
+import { type JobsConfig, loadJobsConfig } from '@bgremover/jobs';
+import { z } from 'zod';
+
+const hostList = z.string().transform((text) =>
+  text
+    .split(',')
+    .map((host) => host.trim().toLowerCase())
+    .filter(Boolean),
+);
+
+/** An empty value (a blank line in an .env file) means "not set", so the default applies. */
+const blankIsUnset = (raw: unknown) => (raw === '' ? undefined : raw);
+const optionalText = z.preprocess(blankIsUnset, z.string().min(1).optional());
+const count = (fallback: number) =>
+  z.preprocess(blankIsUnset, z.coerce.number().int().min(0).default(fallback));
+
+/** The bot's environment variables (the queue's, from @bgremover/jobs, are read too). */
+export const discordEnvSchema = z.object({
+  DISCORD_TOKEN: z.string({ error: 'DISCORD_TOKEN is required (the bot token)' }).min(1),
+  DISCORD_APPLICATION_ID: z
+    .string({ error: 'DISCORD_APPLICATION_ID is required (the application id)' })
+    .regex(/^\d+$/, { error: 'must be the numeric application id' }),
+  /** REST base URL without the version; for proxies and the tests' stand-in. */
+  DISCORD_API_URL: z.preprocess(blankIsUnset, z.url().optional()),
+  /** Guild the register script targets for development (instant updates). */
+  DISCORD_DEV_GUILD_ID: optionalText,
+  /** Hosts (and their subdomains) attachments may come from. */
+  DISCORD_ATTACHMENT_HOSTS: z.preprocess(
+    blankIsUnset,
+    hostList.default(['cdn.discordapp.com', 'media.discordapp.net']),
+  ),
+  REACTION_EMOJI: z.preprocess(blankIsUnset, z.string().min(1).default('✂️')),
+  PENDING_EMOJI: z.preprocess(blankIsUnset, z.string().min(1).default('⏳')),
+  /** Largest input accepted, in megabytes. */
+  DISCORD_MAX_INPUT_MB: z.preprocess(blankIsUnset, z.coerce.number().positive().default(25)),
+  /** Longest video accepted, in seconds. */
+  DISCORD_MAX_VIDEO_SECONDS: z.preprocess(blankIsUnset, z.coerce.number().positive().default(60)),
+  /** Jobs one person may start per window (0 = no limit). */
+  DISCORD_USER_JOB_LIMIT: count(20),
+  /** Jobs one server may start per window (0 = no limit). */
+  DISCORD_GUILD_JOB_LIMIT: count(200),
+  DISCORD_JOB_LIMIT_WINDOW_SECONDS: z.preprocess(
+    blankIsUnset,
+    z.coerce.number().int().positive().default(3600),
+  ),
+  /** Attachments processed from one message (context menu). */
+  DISCORD_MAX_FILES_PER_MESSAGE: z.preprocess(
+    blankIsUnset,
+    z.coerce.number().int().min(1).max(10).default(4),
+  ),
+  /** Video format when the person picks none (webm: VP9 with alpha, plays in Discord). */
+  DISCORD_DEFAULT_VIDEO_FORMAT: z.preprocess(blankIsUnset, z.enum(videoFormats).default('webm')),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** Everything the bot runs with, parsed once by `loadDiscordConfig`. */
+export interface DiscordConfig {
+  token: string;
+  applicationId: string;
+  apiUrl: string | undefined;
+  devGuildId: string | undefined;
+  attachmentHosts: string[];
+  reactionEmoji: string;
+  pendingEmoji: string;
+  maxInputBytes: number;
+  maxVideoSeconds: number;
+  userJobLimit: number;
+  guildJobLimit: number;
+  jobLimitWindowSeconds: number;
+  maxFilesPerMessage: number;
+  defaultVideoFormat: VideoFormat;
+  logLevel: z.infer<typeof discordEnvSchema>['LOG_LEVEL'];
+  jobs: JobsConfig;
+}
+
+/** Reads the bot's settings from the environment; throws naming each bad variable. */
+export function loadDiscordConfig(env: NodeJS.ProcessEnv = process.env): DiscordConfig {
+  const parsed = discordEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const details = parsed.error.issues
+      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+      .join('; ');
+    throw new Error(`Invalid configuration: ${details}`);
+  }
+  const v = parsed.data;
+  return {
+    token: v.DISCORD_TOKEN,
+    applicationId: v.DISCORD_APPLICATION_ID,
+    apiUrl: v.DISCORD_API_URL,
+    devGuildId: v.DISCORD_DEV_GUILD_ID,
+    attachmentHosts: v.DISCORD_ATTACHMENT_HOSTS,
+    reactionEmoji: v.REACTION_EMOJI,
+    pendingEmoji: v.PENDING_EMOJI,
+    maxInputBytes: Math.round(v.DISCORD_MAX_INPUT_MB * 1024 * 1024),
+    maxVideoSeconds: v.DISCORD_MAX_VIDEO_SECONDS,
+    userJobLimit: v.DISCORD_USER_JOB_LIMIT,
+    guildJobLimit: v.DISCORD_GUILD_JOB_LIMIT,
+    jobLimitWindowSeconds: v.DISCORD_JOB_LIMIT_WINDOW_SECONDS,
+    maxFilesPerMessage: v.DISCORD_MAX_FILES_PER_MESSAGE,
+    defaultVideoFormat: v.DISCORD_DEFAULT_VIDEO_FORMAT,
+    logLevel: v.LOG_LEVEL,
+    jobs: loadJobsConfig(env),
+  };
+}

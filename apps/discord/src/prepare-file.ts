@@ -1,0 +1,89 @@
+import type { VideoFormat } from '@bgremover/core';
+import {
+  type AttachmentInfo,
+  type AttachmentPolicy,
+  checkDeclared,
+  type MediaKind,
+} from './attachments.js';
+import { type InspectOptions, inspectAttachment } from './inspect-attachment.js';
+import { buildJobParams, type ChosenOptions } from './request-params.js';
+
+/** One file someone asked to process, with the options they chose. */
+export interface FileRequest {
+  attachment: AttachmentInfo;
+  chosen: ChosenOptions;
+  background?: AttachmentInfo | undefined;
+}
+
+/** A file that passed every check, ready to become a job. */
+export interface PreparedFile {
+  request: FileRequest;
+  kind: MediaKind;
+  params: Record<string, unknown>;
+  durationSeconds: number | undefined;
+}
+
+export type Checked<T> = ({ ok: true } & T) | { ok: false; problem: string };
+
+export interface PrepareSettings extends AttachmentPolicy, InspectOptions {
+  defaultVideoFormat: VideoFormat;
+}
+
+/**
+ * The checks that need no download (host, size, declared type, options), fast enough to run
+ * before an interaction is acknowledged, so their refusals can be plain ephemeral replies.
+ */
+export function precheckFile(
+  request: FileRequest,
+  settings: PrepareSettings,
+): Checked<{ kind: MediaKind }> {
+  const declared = checkDeclared(request.attachment, settings);
+  if (!declared.ok) return declared;
+  if (request.background) {
+    const background = checkDeclared(request.background, settings);
+    if (!background.ok) return { ok: false, problem: `bg_image: ${background.problem}` };
+  }
+  const params = buildJobParams(declared.kind, chosenWith(request), settings.defaultVideoFormat);
+  if (!params.ok) return params;
+  return { ok: true, kind: declared.kind };
+}
+
+/**
+ * Looks at the bytes (the file and its background), then builds and validates the parameters
+ * for what the file really is. Refusals name the file and the problem.
+ */
+export async function prepareFile(
+  request: FileRequest,
+  settings: PrepareSettings,
+): Promise<Checked<{ prepared: PreparedFile }>> {
+  const pre = precheckFile(request, settings);
+  if (!pre.ok) return pre;
+  const inspected = await inspectAttachment(request.attachment, settings);
+  if (!inspected.ok) return inspected;
+  const params = buildJobParams(inspected.kind, chosenWith(request), settings.defaultVideoFormat);
+  if (!params.ok) return { ok: false, problem: `${request.attachment.name}: ${params.problem}` };
+  if (request.background) {
+    const background = await inspectAttachment(request.background, settings);
+    if (!background.ok) return { ok: false, problem: `bg_image: ${background.problem}` };
+    const wanted: MediaKind = params.params.video_format === 'video_over_video' ? 'video' : 'image';
+    if (background.kind !== wanted) {
+      return {
+        ok: false,
+        problem: `bg_image: ${request.background.name} must be a ${wanted === 'image' ? 'picture' : 'video'} here`,
+      };
+    }
+  }
+  return {
+    ok: true,
+    prepared: {
+      request,
+      kind: inspected.kind,
+      params: params.params,
+      durationSeconds: inspected.durationSeconds,
+    },
+  };
+}
+
+function chosenWith(request: FileRequest): ChosenOptions {
+  return { ...request.chosen, hasBackground: request.background !== undefined };
+}
