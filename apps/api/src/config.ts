@@ -1,4 +1,4 @@
-import { type CoreConfig, loadCoreConfig, withoutBlankValues } from '@bgremover/core';
+import { type CoreConfig, loadCoreConfig, parseEnvironment } from '@bgremover/core';
 import { type JobsConfig, loadJobsConfig } from '@bgremover/jobs';
 import { z } from 'zod';
 import { type ApiKeyEntry, parseApiKeys } from './api-keys.js';
@@ -40,14 +40,7 @@ export interface ApiConfig {
 
 /** Reads the API's settings from the environment; throws naming a bad or missing variable. */
 export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
-  const parsed = apiEnvSchema.safeParse(withoutBlankValues(env));
-  if (!parsed.success) {
-    const details = parsed.error.issues
-      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
-      .join('; ');
-    throw new Error(`Invalid configuration: ${details}`);
-  }
-  const v = parsed.data;
+  const v = parseEnvironment(apiEnvSchema, env);
   return {
     core: loadCoreConfig(env),
     jobs: loadJobsConfig(env),

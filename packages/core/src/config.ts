@@ -70,18 +70,27 @@ export function withoutBlankValues(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 /**
+ * Validates environment variables against a zod schema (empty values count as unset) and
+ * returns the typed settings, or throws one error naming every malformed variable.
+ */
+export function parseEnvironment<S extends z.ZodType>(
+  schema: S,
+  env: NodeJS.ProcessEnv,
+): z.output<S> {
+  const parsed = schema.safeParse(withoutBlankValues(env));
+  if (parsed.success) return parsed.data;
+  const details = parsed.error.issues
+    .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+    .join('; ');
+  throw new Error(`Invalid configuration: ${details}`);
+}
+
+/**
  * Reads core's settings from environment variables (see README "Configuration"). Throws a
  * message naming the variable when one is malformed.
  */
 export function loadCoreConfig(env: NodeJS.ProcessEnv = process.env): CoreConfig {
-  const parsed = coreEnvSchema.safeParse(withoutBlankValues(env));
-  if (!parsed.success) {
-    const details = parsed.error.issues
-      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
-      .join('; ');
-    throw new Error(`Invalid configuration: ${details}`);
-  }
-  const values = parsed.data;
+  const values = parseEnvironment(coreEnvSchema, env);
   return {
     modelsDir: values.U2NET_HOME ?? join(homedir(), '.u2net'),
     defaultModel: values.DEFAULT_MODEL,

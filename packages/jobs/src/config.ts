@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withoutBlankValues } from '@bgremover/core';
+import { parseEnvironment } from '@bgremover/core';
 import { z } from 'zod';
 import { DEFAULT_QUEUE_NAME } from './queue.js';
 import { LocalStorage } from './storage/local-storage.js';
@@ -51,14 +51,7 @@ export interface JobsConfig {
 
 /** Reads queue and storage settings from the environment; throws naming a bad variable. */
 export function loadJobsConfig(env: NodeJS.ProcessEnv = process.env): JobsConfig {
-  const parsed = jobsEnvSchema.safeParse(withoutBlankValues(env));
-  if (!parsed.success) {
-    const details = parsed.error.issues
-      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
-      .join('; ');
-    throw new Error(`Invalid configuration: ${details}`);
-  }
-  const v = parsed.data;
+  const v = parseEnvironment(jobsEnvSchema, env);
   const resultTtlMs = v.RESULT_TTL_HOURS * 3600 * 1000;
   if (v.STORAGE_DRIVER === 'local') {
     return {

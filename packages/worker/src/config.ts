@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { type CoreConfig, loadCoreConfig, withoutBlankValues } from '@bgremover/core';
+import { type CoreConfig, loadCoreConfig, parseEnvironment } from '@bgremover/core';
 import { type JobsConfig, loadJobsConfig } from '@bgremover/jobs';
 import { z } from 'zod';
 
@@ -54,14 +54,7 @@ export interface WorkerConfig {
 
 /** Reads every setting the worker needs from the environment; throws naming a bad variable. */
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  const parsed = workerEnvSchema.safeParse(withoutBlankValues(env));
-  if (!parsed.success) {
-    const details = parsed.error.issues
-      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
-      .join('; ');
-    throw new Error(`Invalid configuration: ${details}`);
-  }
-  const v = parsed.data;
+  const v = parseEnvironment(workerEnvSchema, env);
   return {
     core: loadCoreConfig(env),
     jobs: loadJobsConfig(env),
