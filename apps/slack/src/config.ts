@@ -1,0 +1,106 @@
+import { type JobsConfig, loadJobsConfig } from '@bgremover/jobs';
+import { z } from 'zod';
+
+const booleanText = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((text) => ['true', '1', 'yes'].includes(text));
+
+const hostList = z.string().transform((text) =>
+  text
+    .split(',')
+    .map((host) => host.trim().toLowerCase())
+    .filter(Boolean),
+);
+
+/** The Slack app's environment variables (the queue's are read too, see README). */
+export const slackEnvSchema = z.object({
+  SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'must be a bot token (xoxb-…)'),
+  SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+  SLACK_SOCKET_MODE: booleanText.default(false),
+  SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'must be an app-level token (xapp-…)').optional(),
+  SLACK_HOST: z.string().min(1).default('0.0.0.0'),
+  SLACK_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  SLACK_API_URL: z.url().optional(),
+  SLACK_REACTION_EMOJI: z
+    .string()
+    .transform((name) => name.trim().replace(/^:|:$/g, ''))
+    .pipe(z.string().regex(/^[a-z0-9_+'-]+$/, 'must be an emoji name such as scissors'))
+    .default('scissors'),
+  SLACK_FILE_HOSTS: hostList.default(['files.slack.com']),
+  MAX_INPUT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(200 * 1024 * 1024),
+  SLACK_MAX_FILES_PER_REQUEST: z.coerce.number().int().min(1).max(50).default(10),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** Everything the Slack app needs, parsed once from the environment by `loadSlackConfig`. */
+export interface SlackAppConfig {
+  jobs: JobsConfig;
+  botToken: string;
+  /** HTTP mode: Slack posts signed requests to `http://host:port/slack/events`. */
+  mode:
+    | { kind: 'http'; signingSecret: string; host: string; port: number }
+    | { kind: 'socket'; appToken: string };
+  /** The Web API's base URL (Slack's own unless set, e.g. to a test stand-in). */
+  apiUrl: string | undefined;
+  /** The emoji that starts jobs on the message it is added to. */
+  reactionEmoji: string;
+  /** Hosts (and their subdomains) file URLs must point at; matches the worker's ATTACHMENT_HOSTS. */
+  fileHosts: string[];
+  /** Largest input file accepted (the worker enforces it again when it downloads). */
+  maxInputBytes: number;
+  /** Files one request may start jobs for. */
+  maxFilesPerRequest: number;
+  logLevel: z.infer<typeof slackEnvSchema>['LOG_LEVEL'];
+}
+
+/**
+ * Reads the Slack app's settings from the environment. Throws naming the variable when one is
+ * malformed or missing: a signing secret in HTTP mode, an app token in Socket Mode.
+ */
+export function loadSlackConfig(env: NodeJS.ProcessEnv = process.env): SlackAppConfig {
+  const parsed = slackEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const details = parsed.error.issues
+      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+      .join('; ');
+    throw new Error(`Invalid configuration: ${details}`);
+  }
+  const v = parsed.data;
+  return {
+    jobs: loadJobsConfig(env),
+    botToken: v.SLACK_BOT_TOKEN,
+    mode: connectionMode(v),
+    apiUrl: v.SLACK_API_URL,
+    reactionEmoji: v.SLACK_REACTION_EMOJI,
+    fileHosts: v.SLACK_FILE_HOSTS,
+    maxInputBytes: v.MAX_INPUT_BYTES,
+    maxFilesPerRequest: v.SLACK_MAX_FILES_PER_REQUEST,
+    logLevel: v.LOG_LEVEL,
+  };
+}
+
+function connectionMode(v: z.infer<typeof slackEnvSchema>): SlackAppConfig['mode'] {
+  if (v.SLACK_SOCKET_MODE) {
+    if (!v.SLACK_APP_TOKEN) {
+      throw new Error(
+        'Invalid configuration: SLACK_APP_TOKEN is required when SLACK_SOCKET_MODE=true',
+      );
+    }
+    return { kind: 'socket', appToken: v.SLACK_APP_TOKEN };
+  }
+  if (!v.SLACK_SIGNING_SECRET) {
+    throw new Error(
+      'Invalid configuration: SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_SOCKET_MODE=true)',
+    );
+  }
+  return {
+    kind: 'http',
+    signingSecret: v.SLACK_SIGNING_SECRET,
+    host: v.SLACK_HOST,
+    port: v.SLACK_PORT,
+  };
+}
