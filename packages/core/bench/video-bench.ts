@@ -14,6 +14,7 @@
  */
 
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +100,18 @@ async function makeClip(
   return path;
 }
 
+/**
+ * CPU seconds used so far by this process (every thread) and by its finished child processes
+ * (the ffmpeg processes, from /proc/self/stat's cutime + cstime).
+ */
+function cpuSeconds(): { own: number; children: number } {
+  const usage = process.cpuUsage();
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ') ?? [];
+  // After the ")" the fields start at index 3 (state); cutime and cstime are fields 16 and 17.
+  const ticks = Number(fields[13] ?? 0) + Number(fields[14] ?? 0);
+  return { own: (usage.user + usage.system) / 1e6, children: ticks / 100 };
+}
+
 /** The bare session.run rate (runs per second) on one real normalised input. */
 async function bareInferenceFps(runs = 15): Promise<number> {
   const model = await loadModel(modelName, config);
@@ -106,13 +119,19 @@ async function bareInferenceFps(runs = 15): Promise<number> {
   const data = new Float32Array(3 * size * size).map(() => Math.random() * 2 - 1);
   const input = new ort.Tensor('float32', data, [1, 3, size, size]);
   const times: number[] = [];
-  for (let i = 0; i < runs + 1; i++) {
+  await model.session.run({ [model.inputName]: input }, [model.outputName]);
+  const cpuBefore = cpuSeconds().own;
+  for (let i = 0; i < runs; i++) {
     const start = performance.now();
     await model.session.run({ [model.inputName]: input }, [model.outputName]);
-    if (i > 0) times.push(performance.now() - start);
+    times.push(performance.now() - start);
   }
+  bareCpuPerRun.push((cpuSeconds().own - cpuBefore) / runs);
   return 1000 / median(times);
 }
+
+/** CPU seconds per bare run, from every bare measurement so far. */
+const bareCpuPerRun: number[] = [];
 
 /** Runs one clip end to end, sampling this process' RSS every 50 ms. */
 async function measure(path: string, dir: string) {
@@ -121,6 +140,7 @@ async function measure(path: string, dir: string) {
     peak = Math.max(peak, process.memoryUsage.rss());
   }, 50);
   const start = performance.now();
+  const cpuStart = cpuSeconds();
   try {
     const result = await removeVideoBackground(
       path,
@@ -129,8 +149,13 @@ async function measure(path: string, dir: string) {
     );
     const seconds = (performance.now() - start) / 1000;
     peak = Math.max(peak, process.memoryUsage.rss());
+    const cpuEnd = cpuSeconds();
     return {
       frames: result.frames,
+      cpuPerFrame: {
+        own: (cpuEnd.own - cpuStart.own) / result.frames,
+        ffmpeg: (cpuEnd.children - cpuStart.children) / result.frames,
+      },
       fps: result.frames / seconds,
       inferenceInPipelineFps: (1000 * result.frames) / result.timings.inference,
       peakRssMb: peak / 1024 / 1024,
@@ -141,6 +166,9 @@ async function measure(path: string, dir: string) {
 }
 
 const mb = (value: number) => `${Math.round(value)} MB`;
+const ms = (seconds: number) => `${Math.round(seconds * 1000)} ms`;
+const rows: string[] = [];
+const cpuRows: string[] = [];
 const dir = await mkdtemp(join(tmpdir(), 'bgremover-video-bench-'));
 try {
   await loadModel(modelName, config);
@@ -159,10 +187,23 @@ try {
     const measured = await measure(clip, dir);
     const bareAfter = await bareInferenceFps();
     const bare = (bareBefore + bareAfter) / 2;
-    process.stdout.write(
-      `| ${size.label} ${seconds} s | ${measured.frames} | ${measured.fps.toFixed(2)} | ${bare.toFixed(2)} (${bareBefore.toFixed(2)} / ${bareAfter.toFixed(2)}) | ${(measured.fps / bare).toFixed(2)}x | ${measured.inferenceInPipelineFps.toFixed(2)} | ${mb(measured.peakRssMb)} |\n`,
+    const bareCpu = median(bareCpuPerRun.slice(-2));
+    const pipelineCpu = measured.cpuPerFrame.own + measured.cpuPerFrame.ffmpeg;
+    rows.push(
+      `| ${size.label} ${seconds} s | ${measured.frames} | ${measured.fps.toFixed(2)} | ${bare.toFixed(2)} (${bareBefore.toFixed(2)} / ${bareAfter.toFixed(2)}) | ${(measured.fps / bare).toFixed(2)}x | ${measured.inferenceInPipelineFps.toFixed(2)} | ${mb(measured.peakRssMb)} |`,
     );
+    cpuRows.push(
+      `| ${size.label} | ${ms(bareCpu)} | ${ms(measured.cpuPerFrame.own)} | ${ms(measured.cpuPerFrame.ffmpeg)} | ${ms(pipelineCpu)} | ${(bareCpu / pipelineCpu).toFixed(2)}x |`,
+    );
+    process.stdout.write(`${rows.at(-1)}\n`);
   }
+  process.stdout.write(
+    '\nCPU time per frame (all threads of this process, and the ffmpeg processes). On an otherwise idle machine the end-to-end rate is at least about bare CPU / pipeline CPU of the bare rate; on a shared one it is the robust figure:\n\n',
+  );
+  process.stdout.write(
+    '| clip | bare run CPU | pipeline CPU (node) | ffmpeg CPU | pipeline CPU total | bare / total |\n| --- | --- | --- | --- | --- | --- |\n',
+  );
+  for (const row of cpuRows) process.stdout.write(`${row}\n`);
   if (lengthCheck) {
     process.stdout.write('\nRSS against length (640x360, 10 fps):\n\n');
     process.stdout.write(
