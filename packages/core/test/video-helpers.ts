@@ -87,6 +87,29 @@ export async function makeClip(
   return path;
 }
 
+/** A test pattern clip of any size and rate (no subject, no audio), for size and rate policies. */
+export async function makePattern(
+  dir: string,
+  width: number,
+  height: number,
+  fps: number,
+  seconds: number,
+): Promise<string> {
+  const path = join(dir, `pattern-${width}x${height}-${fps}.mkv`);
+  await ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    // testsrc2 rounds sizes down to even: draw larger, then crop to the exact size.
+    `testsrc2=s=${width + (width % 2)}x${height + (height % 2)}:r=${fps}:d=${seconds},format=yuv444p,crop=${width}:${height}:0:0`,
+    // FFV1: lossless, and any size.
+    '-c:v',
+    'ffv1',
+    path,
+  ]);
+  return path;
+}
+
 /** An audio-only file (AAC in M4A), optionally with cover art (a one-picture video stream). */
 export async function makeAudioOnly(dir: string, coverArt?: string): Promise<string> {
   const path = join(dir, coverArt ? 'tone-cover.m4a' : 'tone.m4a');

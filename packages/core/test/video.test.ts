@@ -19,6 +19,7 @@ import {
   makeBandedPicture,
   makeBandedVideo,
   makeClip,
+  makePattern,
   pixel,
   rate,
   streamsOf,
@@ -327,6 +328,37 @@ describe('removeVideoBackground: frames, rate, colour and hooks', () => {
     );
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
     await expect(stat(output)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('removeVideoBackground: size and rate policies', () => {
+  it('GIF: at most 15 fps and 640 px on the longer side by default', async () => {
+    const input = await makePattern(work.path, 1280, 720, 30, 1);
+    const result = await removeVideoBackground(
+      input,
+      { ...base, video_format: 'gif', frame_limit: 3 },
+      { config, outputPath: join(work.path, 'policy.gif') },
+    );
+    expect([result.width, result.height, result.fps, result.frames]).toEqual([640, 360, 15, 3]);
+    const report = await ffprobe(result.path);
+    const { video } = streamsOf(report);
+    expect([video.width, video.height, Number(video.nb_read_frames)]).toEqual([640, 360, 3]);
+    // GIF delays are whole hundredths (7, 7, 6 for 15 fps), so three frames average 16.7 fps.
+    expect(rate(video.avg_frame_rate)).toBeGreaterThan(14);
+    expect(rate(video.avg_frame_rate)).toBeLessThan(17);
+  });
+
+  it('H.264 outputs of an odd-sized source lose one pixel column and row, with a warning', async () => {
+    const input = await makePattern(work.path, 161, 121, 10, 0.5);
+    const result = await removeVideoBackground(
+      input,
+      { ...base, video_format: 'mattekey', frame_limit: 2 },
+      { config, outputPath: join(work.path, 'odd.mp4') },
+    );
+    expect([result.width, result.height]).toEqual([160, 120]);
+    expect(result.warnings.join(' ')).toContain('H.264 needs an even size');
+    const { video } = streamsOf(await ffprobe(result.path));
+    expect([video.width, video.height]).toEqual([160, 120]);
   });
 });
 
