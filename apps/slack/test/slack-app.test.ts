@@ -1,0 +1,428 @@
+import { randomUUID } from 'node:crypto';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  commandBody,
+  FORM,
+  interactivityBody,
+  JSON_TYPE,
+  postSigned,
+  slackSignature,
+} from './signed-requests.js';
+import {
+  type RecordedCall,
+  type SlackStandIn,
+  type StandInFile,
+  startSlackStandIn,
+} from './slack-stand-in.js';
+import {
+  BOT_TOKEN,
+  PUBLIC_BASE_URL,
+  SIGNING_SECRET,
+  type SlackStack,
+  smallPhoto,
+  startSlackStack,
+} from './stack.js';
+
+const CHANNEL = 'C0TEST';
+const PERSON = 'U0PERSON';
+
+let standIn: SlackStandIn;
+let stack: SlackStack;
+
+function shortcut(callbackId: string, message: { ts: string; files: unknown[] }) {
+  return {
+    type: 'message_action',
+    callback_id: callbackId,
+    trigger_id: `${Date.now()}.${randomUUID()}`,
+    message_ts: message.ts,
+    response_url: `${standIn.origin}/response`,
+    message: { type: 'message', user: 'U0AUTHOR', text: 'look', ...message },
+    user: { id: PERSON, name: 'person' },
+    channel: { id: CHANNEL, name: 'general' },
+    team: { id: 'T1', domain: 'test' },
+    token: 'legacy',
+    action_ts: String(Date.now() / 1000),
+  };
+}
+
+function reactionEvent(messageTs: string, eventId: string, reaction = 'scissors') {
+  return JSON.stringify({
+    token: 'legacy',
+    team_id: 'T1',
+    api_app_id: 'A1',
+    type: 'event_callback',
+    event_id: eventId,
+    event_time: Math.floor(Date.now() / 1000),
+    event: {
+      type: 'reaction_added',
+      user: PERSON,
+      reaction,
+      item_user: 'U0AUTHOR',
+      item: { type: 'message', channel: CHANNEL, ts: messageTs },
+      event_ts: standIn.nextTs(),
+    },
+  });
+}
+
+/** The completeUploadExternal call for a thread, and the bytes uploaded for it. */
+async function uploadInThread(threadTs: string): Promise<{ call: RecordedCall; bytes: Buffer }> {
+  const call = await standIn.waitForCall(
+    'files.completeUploadExternal',
+    (c) => c.params.thread_ts === threadTs,
+  );
+  const [file] = JSON.parse(String(call.params.files)) as { id: string }[];
+  const bytes = file ? standIn.uploads.get(file.id) : undefined;
+  if (!bytes) throw new Error('completeUploadExternal named a file that was never uploaded');
+  return { call, bytes };
+}
+
+function ephemeralTo(text: RegExp): Promise<RecordedCall> {
+  return standIn.waitForCall(
+    'chat.postEphemeral',
+    (c) => c.params.user === PERSON && text.test(String(c.params.text)),
+  );
+}
+
+async function photoMessage(name = 'photo.png'): Promise<{ ts: string; file: StandInFile }> {
+  const file = standIn.addFile(name, 'image/png', await smallPhoto());
+  return { ts: standIn.nextTs(), file };
+}
+
+beforeAll(async () => {
+  standIn = await startSlackStandIn(BOT_TOKEN);
+  stack = await startSlackStack(standIn);
+});
+
+afterAll(async () => {
+  await stack?.close();
+  await standIn?.close();
+});
+
+describe('Slack app: bolt over HTTP, a loopback Slack, the real worker, model and Redis', () => {
+  it('answers a request with a bad signature with 401 and acts on nothing', async () => {
+    const message = await photoMessage();
+    const body = interactivityBody(
+      shortcut('remove_background', { ts: message.ts, files: [message.file] }),
+    );
+    const timestamp = Math.floor(Date.now() / 1000);
+    const before = standIn.calls.length;
+    const response = await fetch(stack.eventsUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': FORM,
+        'x-slack-request-timestamp': String(timestamp),
+        'x-slack-signature': slackSignature('not-the-secret', timestamp, body),
+      },
+      body,
+    });
+    expect(response.status).toBe(401);
+    const stale = await fetch(stack.eventsUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': FORM,
+        'x-slack-request-timestamp': String(timestamp - 600),
+        'x-slack-signature': slackSignature(SIGNING_SECRET, timestamp - 600, body),
+      },
+      body,
+    });
+    expect(stale.status).toBe(401);
+    expect(standIn.calls.slice(before).filter((c) => c.method !== 'auth.test')).toEqual([]);
+  });
+
+  it('"Remove background" uploads the cut-out into the message thread with files.uploadV2', async () => {
+    const message = await photoMessage('coffee cup.png');
+    const response = await postSigned(
+      stack.eventsUrl,
+      SIGNING_SECRET,
+      interactivityBody(shortcut('remove_background', { ts: message.ts, files: [message.file] })),
+      FORM,
+    );
+    expect(response.status).toBe(200);
+
+    const { call, bytes } = await uploadInThread(message.ts);
+    expect(call.params.channel_id).toBe(CHANNEL);
+    expect(String(call.params.initial_comment)).toContain(`<@${PERSON}>`);
+    expect(String(call.params.initial_comment)).toContain('coffee cup.png');
+    const asked = standIn.callsTo('files.getUploadURLExternal');
+    expect(asked.some((c) => c.params.filename === 'coffee_cup_processed.png')).toBe(true);
+    const png = await sharp(bytes).metadata();
+    expect([png.format, png.width, png.channels]).toEqual(['png', 48, 4]);
+    const summary = await ephemeralTo(/Removing the background from coffee cup\.png/);
+    expect(summary.params.channel).toBe(CHANNEL);
+  });
+
+  it('answers a file that is not a picture or a video with a message naming it', async () => {
+    const pdf = standIn.addFile('report.pdf', 'application/pdf', Buffer.from('%PDF-1.4\n%%EOF\n'));
+    const ts = standIn.nextTs();
+    const response = await postSigned(
+      stack.eventsUrl,
+      SIGNING_SECRET,
+      interactivityBody(shortcut('remove_background', { ts, files: [pdf] })),
+      FORM,
+    );
+    expect(response.status).toBe(200);
+    const reply = await ephemeralTo(/report\.pdf/);
+    expect(reply.params.text).toMatch(
+      /report\.pdf is not a picture or a video \(it is application\/pdf\)/,
+    );
+    const jobs = await stack.queue.getJobs(['waiting', 'prioritized', 'active', 'completed']);
+    expect(jobs.filter((job) => job.data.input.filename.includes('report'))).toEqual([]);
+  });
+
+  it('"Remove background…" opens the options modal; its submission runs with the chosen options', async () => {
+    const message = await photoMessage('mask-me.png');
+    const response = await postSigned(
+      stack.eventsUrl,
+      SIGNING_SECRET,
+      interactivityBody(
+        shortcut('remove_background_options', { ts: message.ts, files: [message.file] }),
+      ),
+      FORM,
+    );
+    expect(response.status).toBe(200);
+    const opened = await standIn.waitForCall('views.open', (c) =>
+      String(c.params.view).includes(message.file.id),
+    );
+    const view = JSON.parse(String(opened.params.view)) as {
+      callback_id: string;
+      private_metadata: string;
+      blocks: { block_id: string }[];
+    };
+    expect(view.callback_id).toBe('removebg_options');
+    expect(view.blocks.map((block) => block.block_id)).toEqual([
+      'model',
+      'video_format',
+      'flags',
+      'color',
+    ]);
+
+    const submit = (color: string) =>
+      postSigned(
+        stack.eventsUrl,
+        SIGNING_SECRET,
+        interactivityBody({
+          type: 'view_submission',
+          team: { id: 'T1', domain: 'test' },
+          user: { id: PERSON, name: 'person' },
+          api_app_id: 'A1',
+          token: 'legacy',
+          trigger_id: `${Date.now()}.modal`,
+          view: {
+            id: `V${randomUUID().slice(0, 8).toUpperCase()}`,
+            team_id: 'T1',
+            type: 'modal',
+            callback_id: view.callback_id,
+            private_metadata: view.private_metadata,
+            blocks: view.blocks,
+            state: {
+              values: {
+                model: {
+                  value: { type: 'static_select', selected_option: { value: 'u2netp' } },
+                },
+                video_format: { value: { type: 'static_select', selected_option: null } },
+                flags: {
+                  value: { type: 'checkboxes', selected_options: [{ value: 'only_mask' }] },
+                },
+                color: { value: { type: 'plain_text_input', value: color } },
+              },
+            },
+            hash: 'h',
+          },
+        }),
+        FORM,
+      );
+
+    const refused = await submit('not-a-colour');
+    expect(refused.status).toBe(200);
+    const errors = (await refused.json()) as {
+      response_action: string;
+      errors: Record<string, string>;
+    };
+    expect(errors.response_action).toBe('errors');
+    expect(errors.errors.color).toMatch(/"not-a-colour" is not a colour/);
+
+    const accepted = await submit('');
+    expect(accepted.status).toBe(200);
+    const { bytes } = await uploadInThread(message.ts);
+    const mask = await sharp(bytes).metadata();
+    expect(mask.format).toBe('png');
+    expect(mask.width).toBe(48);
+    expect(mask.hasAlpha).toBe(false);
+    const info = standIn.callsTo('files.info').map((c) => c.params.file);
+    expect(info).toContain(message.file.id);
+  });
+
+  it('the reaction trigger reacts :hourglass:, uploads into the thread, then :white_check_mark:', async () => {
+    const message = await photoMessage('reacted.png');
+    standIn.addMessage(CHANNEL, { ts: message.ts, files: [message.file] });
+    const response = await postSigned(
+      stack.eventsUrl,
+      SIGNING_SECRET,
+      reactionEvent(message.ts, `Ev${randomUUID().slice(0, 8)}`),
+      JSON_TYPE,
+    );
+    expect(response.status).toBe(200);
+    const onMessage = (name: string) => (c: RecordedCall) =>
+      c.params.timestamp === message.ts && c.params.name === name;
+    await standIn.waitForCall('reactions.add', onMessage('hourglass'));
+    const { bytes } = await uploadInThread(message.ts);
+    expect((await sharp(bytes).metadata()).format).toBe('png');
+    await standIn.waitForCall('reactions.remove', onMessage('hourglass'));
+    await standIn.waitForCall('reactions.add', onMessage('white_check_mark'));
+    expect(standIn.callsTo('reactions.add').filter(onMessage('x'))).toEqual([]);
+  });
+
+  it('ignores other emoji', async () => {
+    const message = await photoMessage('ignored.png');
+    standIn.addMessage(CHANNEL, { ts: message.ts, files: [message.file] });
+    const response = await postSigned(
+      stack.eventsUrl,
+      SIGNING_SECRET,
+      reactionEvent(message.ts, `Ev${randomUUID().slice(0, 8)}`, 'thumbsup'),
+      JSON_TYPE,
+    );
+    expect(response.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(standIn.calls.filter((c) => Object.values(c.params).includes(message.ts))).toEqual([]);
+  });
+
+  it('runs a retried event (X-Slack-Retry-Num) once', async () => {
+    const message = await photoMessage('retried.png');
+    standIn.addMessage(CHANNEL, { ts: message.ts, files: [message.file] });
+    const eventId = `Ev${randomUUID().slice(0, 8)}`;
+    const body = reactionEvent(message.ts, eventId);
+    const first = await postSigned(stack.eventsUrl, SIGNING_SECRET, body, JSON_TYPE);
+    const retries = await Promise.all(
+      [1, 2].map((retry) =>
+        postSigned(stack.eventsUrl, SIGNING_SECRET, body, JSON_TYPE, {
+          'x-slack-retry-num': String(retry),
+          'x-slack-retry-reason': 'http_timeout',
+        }),
+      ),
+    );
+    expect([first.status, ...retries.map((r) => r.status)]).toEqual([200, 200, 200]);
+
+    await uploadInThread(message.ts);
+    const done = (c: RecordedCall) =>
+      c.params.timestamp === message.ts && c.params.name === 'white_check_mark';
+    await standIn.waitForCall('reactions.add', done);
+    // Give a second run every chance to show itself before counting.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const jobs = await stack.queue.getJobs([
+      'waiting',
+      'prioritized',
+      'active',
+      'completed',
+      'failed',
+    ]);
+    expect(jobs.filter((job) => job.id?.startsWith(`slack-${eventId}`))).toHaveLength(1);
+    const uploads = standIn
+      .callsTo('files.completeUploadExternal')
+      .filter((c) => c.params.thread_ts === message.ts);
+    expect(uploads).toHaveLength(1);
+    const hourglasses = standIn
+      .callsTo('reactions.add')
+      .filter((c) => c.params.timestamp === message.ts && c.params.name === 'hourglass');
+    expect(hourglasses).toHaveLength(1);
+  });
+
+  it('/removebg help explains usage; /removebg alone opens the modal with a file input', async () => {
+    const command = (text: string) =>
+      commandBody({
+        token: 'legacy',
+        team_id: 'T1',
+        channel_id: CHANNEL,
+        channel_name: 'general',
+        user_id: PERSON,
+        user_name: 'person',
+        command: '/removebg',
+        text,
+        api_app_id: 'A1',
+        response_url: `${standIn.origin}/response`,
+        trigger_id: `${Date.now()}.${randomUUID()}`,
+      });
+    const help = await postSigned(stack.eventsUrl, SIGNING_SECRET, command('help'), FORM);
+    expect(help.status).toBe(200);
+    const answer = (await help.json()) as { response_type: string; text: string };
+    expect(answer.response_type).toBe('ephemeral');
+    expect(answer.text).toContain('Remove background');
+    expect(answer.text).toContain(':scissors:');
+
+    const bad = await postSigned(stack.eventsUrl, SIGNING_SECRET, command('photo.png'), FORM);
+    expect(((await bad.json()) as { text: string }).text).toMatch(/"photo.png" is not a file link/);
+
+    const before = standIn.callsTo('views.open').length;
+    const modal = await postSigned(stack.eventsUrl, SIGNING_SECRET, command(''), FORM);
+    expect(modal.status).toBe(200);
+    await standIn.waitForCall('views.open', () => standIn.callsTo('views.open').length > before);
+    const opened = standIn.callsTo('views.open').at(-1);
+    const view = JSON.parse(String(opened?.params.view)) as {
+      blocks: { block_id: string; element: { type: string } }[];
+    };
+    expect(view.blocks[0]).toMatchObject({ block_id: 'file', element: { type: 'file_input' } });
+  });
+
+  it('/removebg with a file link runs on that file in a thread the bot opens', async () => {
+    const file = standIn.addFile('linked.png', 'image/png', await smallPhoto());
+    const permalink = `https://test.slack.com/files/U0AUTHOR/${file.id}/linked.png`;
+    const response = await postSigned(
+      stack.eventsUrl,
+      SIGNING_SECRET,
+      commandBody({
+        team_id: 'T1',
+        channel_id: CHANNEL,
+        user_id: PERSON,
+        command: '/removebg',
+        text: `<${permalink}> model=u2netp color=#00ff00`,
+        response_url: `${standIn.origin}/response`,
+        trigger_id: `${Date.now()}.${randomUUID()}`,
+      }),
+      FORM,
+    );
+    expect(response.status).toBe(200);
+    const parent = await standIn.waitForCall(
+      'chat.postMessage',
+      (c) => c.params.channel === CHANNEL && String(c.params.text).includes('linked.png'),
+    );
+    const threadTs = String(parent.answer.ts);
+    const { call, bytes } = await uploadInThread(threadTs);
+    expect(call.params.channel_id).toBe(CHANNEL);
+    const picture = await sharp(bytes).metadata();
+    expect([picture.format, picture.hasAlpha]).toEqual(['png', false]);
+  });
+});
+
+describe('Slack app: results over the upload limit', () => {
+  let small: SlackStack;
+  beforeAll(async () => {
+    await stack.close();
+    small = await startSlackStack(standIn, { maxUploadBytes: 100 });
+    stack = small;
+  });
+
+  it('posts a link to the API instead of uploading', async () => {
+    const message = await photoMessage('big.png');
+    const response = await postSigned(
+      small.eventsUrl,
+      SIGNING_SECRET,
+      interactivityBody(shortcut('remove_background', { ts: message.ts, files: [message.file] })),
+      FORM,
+    );
+    expect(response.status).toBe(200);
+    const link = await standIn.waitForCall(
+      'chat.postMessage',
+      (c) => c.params.thread_ts === message.ts,
+    );
+    const jobs = await small.queue.getJobs(['completed', 'active', 'waiting', 'prioritized']);
+    const jobId = jobs[0]?.id;
+    expect(String(link.params.text)).toContain(
+      `<${PUBLIC_BASE_URL}/v1/files/${jobId}/big_processed.png|download big_processed.png>`,
+    );
+    expect(
+      standIn
+        .callsTo('files.completeUploadExternal')
+        .filter((c) => c.params.thread_ts === message.ts),
+    ).toEqual([]);
+  });
+});
