@@ -72,7 +72,7 @@ export function estimateAlphaClosedForm(
   for (let i = 0; i < alpha.length; i++) alpha[i] = trimap[i] === TRIMAP_FOREGROUND ? 1 : 0;
   for (let row = 0; row < rows; row++) {
     const value = solved.solution[row]!;
-    alpha[system.pixels[row]!] = value < 0 ? 0 : value > 1 ? 1 : value;
+    alpha[system.pixels[row]!] = value < 0 ? 0 : Math.min(value, 1);
   }
   return {
     alpha,

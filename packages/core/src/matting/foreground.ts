@@ -148,7 +148,7 @@ function relaxLevel(
 }
 
 function clamp01(value: number): number {
-  return value < 0 ? 0 : value > 1 ? 1 : value;
+  return value < 0 ? 0 : Math.min(value, 1);
 }
 
 function meanColour(image: Float32Array): [number, number, number] {
