@@ -1,4 +1,9 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -24,6 +29,7 @@ import {
   startSlackStack,
 } from './stack.js';
 
+const execFileAsync = promisify(execFile);
 const CHANNEL = 'C0TEST';
 const PERSON = 'U0PERSON';
 
@@ -390,6 +396,49 @@ describe('Slack app: bolt over HTTP, a loopback Slack, the real worker, model an
     expect(call.params.channel_id).toBe(CHANNEL);
     const picture = await sharp(bytes).metadata();
     expect([picture.format, picture.hasAlpha]).toEqual(['png', false]);
+  });
+});
+
+describe('Slack app: video progress', () => {
+  it("shows a video's progress in one message that is edited, then uploads the result", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bgremover-slack-clip-'));
+    const clipPath = join(dir, 'clip.mp4');
+    await execFileAsync('ffmpeg', [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=96x64:rate=10:duration=1.2',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:v',
+      'libx264',
+      clipPath,
+    ]);
+    const clip = standIn.addFile('clip.mp4', 'video/mp4', await readFile(clipPath));
+    await rm(dir, { recursive: true, force: true });
+    const ts = standIn.nextTs();
+    const response = await postSigned(
+      stack.eventsUrl,
+      SIGNING_SECRET,
+      interactivityBody(shortcut('remove_background', { ts, files: [clip] })),
+      FORM,
+    );
+    expect(response.status).toBe(200);
+
+    const { bytes } = await uploadInThread(ts);
+    expect(bytes.length).toBeGreaterThan(0);
+    const posted = standIn.callsTo('chat.postMessage').filter((c) => c.params.thread_ts === ts);
+    expect(posted).toHaveLength(1);
+    expect(String(posted[0]?.params.text)).toMatch(
+      /clip\.mp4: removing the background, \d+% \(\d+ of 12 frames\)/,
+    );
+    const progressTs = posted[0]?.answer.ts;
+    const edits = standIn.callsTo('chat.update').filter((c) => c.params.ts === progressTs);
+    expect(edits.at(-1)?.params.text).toBe(':white_check_mark: clip.mp4: done');
+    const asked = standIn.callsTo('files.getUploadURLExternal');
+    expect(asked.some((c) => c.params.filename === 'clip_processed.mov')).toBe(true);
   });
 });
 
