@@ -2,7 +2,7 @@ import type { App, webApi } from '@slack/bolt';
 import { OPTIONS_MODAL_ID, readOptionsModal } from '../options-modal.js';
 import { requestSummary, slackErrorCode, tellUser } from '../replies.js';
 import type { SlackFile } from '../slack-files.js';
-import { completeFiles, enqueueJobs, lookUpFile, planJobs } from '../start-jobs.js';
+import { completeFiles, enqueueJobs, lookUpFile, planJobs, type Refusal } from '../start-jobs.js';
 import { escapeMrkdwn, listNames } from '../text.js';
 import { type HandlerDeps, START_FAILED_TEXT } from './deps.js';
 
@@ -30,11 +30,14 @@ export function registerOptionsSubmission(app: App, deps: HandlerDeps): void {
       try {
         let threadTs: string;
         let inputs: SlackFile[];
+        const missing: Refusal[] = [];
         if (context.kind === 'message') {
           threadTs = context.threadTs;
-          inputs = await Promise.all(
-            context.fileIds.map(async (id) => (await lookUpFile(client, id)) ?? { id }),
-          );
+          const found = await Promise.all(context.fileIds.map((id) => lookUpFile(client, id)));
+          inputs = found.filter((file): file is SlackFile => file !== undefined);
+          for (const [index, id] of context.fileIds.entries()) {
+            if (!found[index]) missing.push({ name: id, reason: missingFileText(id) });
+          }
         } else {
           inputs = await completeFiles(client, files);
           const opened = await openResultThread(client, context.channel, user, inputs);
@@ -50,7 +53,7 @@ export function registerOptionsSubmission(app: App, deps: HandlerDeps): void {
           { channel: context.channel, threadTs, userId: user, requestKey: view.id, options },
           plan.accepted,
         );
-        const refused = [...plan.refused, ...outcome.refused];
+        const refused = [...missing, ...plan.refused, ...outcome.refused];
         await tellUser(
           client,
           { ...where, threadTs },
@@ -91,3 +94,8 @@ export async function openResultThread(
 /** What to say when the bot cannot post where `/removebg` was run. */
 export const NOT_IN_CHANNEL_TEXT =
   ':warning: I cannot post in this conversation. Invite me first (`/invite @bgremover`), or run the command in a channel I am in.';
+
+/** Why a file id from a message or a link cannot be used. */
+export function missingFileText(fileId: string): string {
+  return `I cannot find the file ${fileId}: it was deleted, or it is shared only where I am not`;
+}

@@ -7,7 +7,7 @@ import { requestSummary, tellUser } from '../replies.js';
 import type { SlackFile } from '../slack-files.js';
 import { enqueueJobs, lookUpFile, planJobs } from '../start-jobs.js';
 import { type HandlerDeps, START_FAILED_TEXT } from './deps.js';
-import { NOT_IN_CHANNEL_TEXT, openResultThread } from './options-submission.js';
+import { missingFileText, NOT_IN_CHANNEL_TEXT, openResultThread } from './options-submission.js';
 
 /**
  * `/removebg`: alone, opens the options modal with a file input (slash commands carry no files);
@@ -54,12 +54,7 @@ async function startFromLink(
   try {
     const file = link.fileId ? await lookUpFile(client, link.fileId) : fileFromUrl(link.url);
     if (!file) {
-      await tellUser(
-        client,
-        where,
-        `:x: I cannot find the file ${link.fileId}: it was deleted, or it is shared only where I am not.`,
-        deps.logger,
-      );
+      await tellUser(client, where, `:x: ${missingFileText(link.fileId ?? link.url)}`, deps.logger);
       return;
     }
     const plan = planJobs([file], deps.config, deps.config.maxFilesPerRequest);

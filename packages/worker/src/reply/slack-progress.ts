@@ -21,6 +21,8 @@ interface JobState {
  */
 export class ProgressMessages {
   private readonly jobs = new Map<string, JobState>();
+  /** Jobs already finished (the latest few hundred), so a late update cannot post again. */
+  private readonly finished = new Set<string>();
 
   constructor(
     private readonly client: ProgressMessageClient,
@@ -34,6 +36,7 @@ export class ProgressMessages {
     where: { channel: string; threadTs: string; existingTs?: string | undefined },
     text: string,
   ): Promise<void> {
+    if (this.finished.has(jobId)) return Promise.resolve();
     let state = this.jobs.get(jobId);
     if (!state) {
       state = {
@@ -63,12 +66,21 @@ export class ProgressMessages {
 
   /** Ends the job's progress: waits for the update in flight, returns the message ts if any. */
   async finish(jobId: string, existingTs?: string): Promise<string | undefined> {
+    this.rememberFinished(jobId);
     const state = this.jobs.get(jobId);
     if (!state) return existingTs;
     state.closed = true;
     await state.inFlight?.catch(() => undefined);
     this.jobs.delete(jobId);
     return state.ts ?? existingTs;
+  }
+
+  private rememberFinished(jobId: string): void {
+    this.finished.add(jobId);
+    if (this.finished.size > 500) {
+      const oldest = this.finished.values().next().value;
+      if (oldest !== undefined) this.finished.delete(oldest);
+    }
   }
 
   private async send(state: JobState, text: string): Promise<void> {
