@@ -1,5 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeMattingWorker, matteImage } from '../src/index.js';
+import {
+  closeMattingWorker,
+  type MaskRefiner,
+  matteImage,
+  mattingFrameHook,
+} from '../src/index.js';
 import { estimateAlphaClosedForm } from '../src/matting/closed-form.js';
 import { computeMatte, type MattingParams } from '../src/matting/compute-matte.js';
 import { solveConjugateGradient } from '../src/matting/conjugate-gradient.js';
@@ -339,6 +344,20 @@ describe('matteImage (worker thread)', () => {
     // The caller's arrays are neither detached nor changed.
     expect(rgb.length).toBe(900 * 700 * 3);
     expect(Buffer.compare(Buffer.from(rgb), Buffer.from(before))).toBe(0);
+  });
+
+  it('plugs into the video pipeline as its per-frame mask refiner', async () => {
+    const warnings: string[] = [];
+    const refine: MaskRefiner = mattingFrameHook({ ...defaults, alpha_erode: 3 }, (warning) =>
+      warnings.push(warning),
+    );
+    const { rgb, mask } = diskPicture(160, 90);
+    const alpha = await refine(Buffer.from(rgb), Buffer.from(mask), 160, 90);
+    expect(alpha.length).toBe(160 * 90);
+    expect(Buffer.compare(alpha, Buffer.from(mask))).not.toBe(0); // the edge was re-estimated
+    expect(warnings).toEqual([]);
+    await refine(Buffer.alloc(160 * 90 * 3), Buffer.alloc(160 * 90), 160, 90);
+    expect(warnings.join(' ')).toContain('no sure foreground');
   });
 
   it('reports bad input as a rejected promise, and keeps working afterwards', async () => {
