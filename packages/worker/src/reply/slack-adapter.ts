@@ -5,6 +5,8 @@ import type { DeliverableResult, JobProgress, ReplyAdapter, ReplyContext } from 
 import { ProgressMessages } from './slack-progress.js';
 import { escapeMrkdwn, formatBytes, mention, progressText, warningLines } from './slack-text.js';
 
+export { loadSlackDeliveryConfig, slackDeliveryEnvSchema } from './slack-config.js';
+
 export type SlackTarget = Extract<ReplyTarget, { kind: 'slack' }>;
 
 /** The reactions the reaction trigger uses (the Slack app adds `pending` when it takes a request). */
