@@ -135,15 +135,17 @@ async function acceptFiles(
         expiresAt: interaction.createdTimestamp + INTERACTION_TOKEN_LIFETIME_MS,
       },
     };
-    for (const file of accepted) {
-      const key = `discord-${interaction.id}-${file.request.attachment.id}`;
-      await enqueueDiscordJob(bot.queue, file, target, key);
-    }
     if (accepted.length > 0) {
       const names = accepted.map((file) => file.request.attachment.name).join(', ');
       lines.unshift(`Working on ${names}; the result will be posted here.`);
     }
+    // The summary goes out before the jobs exist, so a fast worker's final edit of this reply
+    // cannot be overwritten by it.
     await interaction.editReply({ content: lines.join('\n').slice(0, 2000) });
+    for (const file of accepted) {
+      const key = `discord-${interaction.id}-${file.request.attachment.id}`;
+      await enqueueDiscordJob(bot.queue, file, target, key);
+    }
   } catch (error) {
     bot.logger.error({ err: error, interaction: interaction.id }, 'could not queue the request');
     await interaction

@@ -54,17 +54,12 @@ export async function takeJobAllowance(
   )) as [number, number, number];
   const [refusedBy, ttl, used] = result;
   if (refusedBy === 0) return { ok: true };
-  const wait = waitText(ttl);
-  const window = waitText(settings.windowSeconds);
-  if (refusedBy === 1) {
-    return {
-      ok: false,
-      problem: `you have started ${used} of your ${settings.userJobLimit} jobs per ${window}; try again in ${wait}`,
-    };
-  }
+  const limit = refusedBy === 1 ? settings.userJobLimit : settings.guildJobLimit;
+  const subject = refusedBy === 1 ? 'you may start' : 'this server may start';
+  const asked = jobs > 1 ? `this would start ${jobs} jobs; ` : '';
   return {
     ok: false,
-    problem: `this server has used ${used} of its ${settings.guildJobLimit} jobs per ${window}; try again in ${wait}`,
+    problem: `${asked}${subject} ${limit} per ${waitText(settings.windowSeconds)} and ${refusedBy === 1 ? 'have' : 'has'} ${Math.max(0, limit - used)} left; try again in ${waitText(ttl)}`,
   };
 }
 

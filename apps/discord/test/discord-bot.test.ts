@@ -1,0 +1,373 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { openConversionQueue } from '@bgremover/jobs';
+import {
+  createDiscordReplyAdapter,
+  loadWorkerConfig,
+  type RunningWorker,
+  startConversionWorker,
+} from '@bgremover/worker';
+import { pino } from 'pino';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningBot, startDiscordBot } from '../src/bot.js';
+import { loadDiscordConfig } from '../src/config.js';
+import { registerCommands } from '../src/register-commands.js';
+import { DiscordStandIn, type RecordedRequest, snowflake } from './discord-stand-in.js';
+
+const execFileAsync = promisify(execFile);
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const PUBLIC_BASE_URL = 'https://bgremover.example.test';
+const fixtures = fileURLToPath(new URL('../../../fixtures/images/', import.meta.url));
+const EPHEMERAL = 64;
+
+let standIn: DiscordStandIn;
+let worker: RunningWorker;
+let bot: RunningBot;
+let storageDir: string;
+let env: NodeJS.ProcessEnv;
+let photo: Buffer;
+
+beforeAll(async () => {
+  standIn = await DiscordStandIn.start();
+  storageDir = await mkdtemp(join(tmpdir(), 'bgremover-discord-test-'));
+  env = {
+    ...process.env,
+    REDIS_URL,
+    QUEUE_NAME: `test-discord-${randomUUID().slice(0, 8)}`,
+    STORAGE_DIR: storageDir,
+    HEALTH_PORT: '0',
+    HEALTH_HOST: '127.0.0.1',
+    ATTACHMENT_HOSTS: '127.0.0.1',
+    DEFAULT_MODEL: 'u2netp',
+    LOG_LEVEL: 'warn',
+    DISCORD_TOKEN: 'stand-in-token',
+    DISCORD_APPLICATION_ID: standIn.applicationId,
+    DISCORD_API_URL: standIn.apiUrl,
+    DISCORD_ATTACHMENT_HOSTS: '127.0.0.1',
+    DISCORD_USER_JOB_LIMIT: '3',
+    DISCORD_MAX_FILES_PER_MESSAGE: '4',
+  };
+  const adapter = createDiscordReplyAdapter({
+    token: 'stand-in-token',
+    apiUrl: standIn.apiUrl,
+    publicBaseUrl: PUBLIC_BASE_URL,
+    progressIntervalMs: 500,
+  });
+  worker = await startConversionWorker(loadWorkerConfig(env), { adapters: { discord: adapter } });
+  bot = await startDiscordBot(loadDiscordConfig(env), { logger: pino({ level: 'warn' }) });
+  photo = await sharp(`${fixtures}coffee.png`).resize(160).png().toBuffer();
+});
+
+afterAll(async () => {
+  await bot?.close();
+  await worker?.close();
+  if (env?.QUEUE_NAME) {
+    const queue = openConversionQueue(REDIS_URL, env.QUEUE_NAME);
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
+  }
+  await standIn?.close();
+  if (storageDir) await rm(storageDir, { recursive: true, force: true });
+});
+
+/** Requests to an interaction's follow-up webhook (results and ephemeral failures). */
+function followUps(token: string): RecordedRequest[] {
+  return standIn
+    .find('POST', new RegExp(`^/webhooks/${standIn.applicationId}/${token}$`))
+    .filter((request) => request.status === 200);
+}
+
+function originalEdits(token: string): RecordedRequest[] {
+  return standIn.find(
+    'PATCH',
+    new RegExp(`^/webhooks/${standIn.applicationId}/${token}/messages/@original$`),
+  );
+}
+
+function callbacks(id: string): RecordedRequest[] {
+  return standIn.find('POST', new RegExp(`^/interactions/${id}/[^/]+/callback$`));
+}
+
+/** The text of an interaction callback (a direct reply). */
+function replyContent(callback: RecordedRequest): string {
+  const data = callback.body?.data as { content?: string } | undefined;
+  return String(data?.content);
+}
+
+async function expectCutOut(data: Buffer, width: number): Promise<void> {
+  const meta = await sharp(data).metadata();
+  expect([meta.format, meta.width, meta.channels]).toEqual(['png', width, 4]);
+}
+
+describe('the Discord bot with the real worker (loopback Discord stand-in)', () => {
+  it('registers /removebg and the message command for one guild', async () => {
+    const names = await registerCommands(
+      { token: 'stand-in-token', applicationId: standIn.applicationId, apiUrl: standIn.apiUrl },
+      { kind: 'guild', guildId: standIn.guildId },
+    );
+    expect(names).toEqual(['removebg', 'Remove background']);
+    const [put] = standIn.find(
+      'PUT',
+      new RegExp(`^/applications/${standIn.applicationId}/guilds/${standIn.guildId}/commands$`),
+    );
+    const body = put?.body as unknown as { name: string; options?: { name: string }[] }[];
+    expect(body[0]?.options?.map((option) => option.name)).toEqual([
+      'file',
+      'model',
+      'format',
+      'alpha_matting',
+      'only_mask',
+      'bg_color',
+      'bg_image',
+    ]);
+  });
+
+  it('/removebg defers ephemerally and ends with the PNG posted as a follow-up', async () => {
+    const file = standIn.addAttachment('cup.png', photo, 'image/png');
+    const { id, token } = standIn.slashCommand({
+      file,
+      options: [{ name: 'model', type: 3, value: 'u2netp' }],
+    });
+    const result = await standIn.waitFor(() =>
+      followUps(token).find((request) => request.files.length > 0),
+    );
+    const [deferral] = callbacks(id);
+    expect(deferral?.body).toMatchObject({ type: 5, data: { flags: EPHEMERAL } });
+    expect(result.files[0]?.name).toBe('cup_processed.png');
+    expect(result.body?.content).toContain('cup.png');
+    expect(result.body?.flags).toBeUndefined();
+    await expectCutOut(result.files[0]!.data, 160);
+    const edits = () => originalEdits(token).map((edit) => String(edit.body?.content));
+    await standIn.waitFor(() => edits().some((content) => content.includes('cup.png: done')));
+    expect(edits()[0]).toContain('Working on cup.png; the result will be posted here.');
+    expect(edits().at(-1)).toContain('cup.png: done');
+  });
+
+  it('refuses a bad option and a non-image at once, and a text file posing as a PNG after looking', async () => {
+    const photoFile = standIn.addAttachment('cup.png', photo, 'image/png');
+    const badColour = standIn.slashCommand({
+      file: photoFile,
+      options: [{ name: 'bg_color', type: 3, value: 'reddish' }],
+    });
+    const notes = standIn.addAttachment('notes.txt', Buffer.from('hello'), 'text/plain');
+    const textFile = standIn.slashCommand({ file: notes });
+    const fake = standIn.addAttachment(
+      'fake.png',
+      Buffer.from('this is plain text, not a picture\n'.repeat(20)),
+      'image/png',
+    );
+    const posing = standIn.slashCommand({ file: fake });
+
+    const colourReply = await standIn.waitFor(() => callbacks(badColour.id)[0]);
+    expect(colourReply.body).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
+    expect(replyContent(colourReply)).toMatch(/bg_color: must be a hex colour.*reddish/);
+    const textReply = await standIn.waitFor(() => callbacks(textFile.id)[0]);
+    expect(textReply.body).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
+    expect(replyContent(textReply)).toContain('notes.txt is not a picture or a video (text/plain)');
+
+    const edit = await standIn.waitFor(() => originalEdits(posing.token)[0]);
+    expect(callbacks(posing.id)[0]?.body).toMatchObject({ type: 5, data: { flags: EPHEMERAL } });
+    expect(String(edit.body?.content)).toMatch(
+      /fake\.png is not a picture or video we can process: its content is not a known format, although it says image\/png/,
+    );
+    const queue = openConversionQueue(REDIS_URL, env.QUEUE_NAME);
+    const jobs = await queue.getJobs(['waiting', 'prioritized', 'active', 'completed', 'failed']);
+    await queue.close();
+    expect(jobs.some((job) => job.id?.includes(posing.id))).toBe(false);
+    expect(followUps(posing.token)).toHaveLength(0);
+  });
+
+  it('the message command processes each picture attachment and ignores other files', async () => {
+    const message = standIn.postMessage([
+      standIn.addAttachment('cup.png', photo, 'image/png'),
+      standIn.addAttachment('readme.txt', Buffer.from('words'), 'text/plain'),
+      standIn.addAttachment(
+        'rocket.jpg',
+        await sharp(`${fixtures}rocket.jpg`).resize(120).jpeg().toBuffer(),
+        'image/jpeg',
+      ),
+    ]);
+    const { token } = standIn.contextMenu(message);
+    const results = await standIn.waitFor(() => {
+      const uploads = followUps(token).filter((request) => request.files.length > 0);
+      return uploads.length === 2 && uploads;
+    });
+    const names = results.map((request) => request.files[0]?.name).sort();
+    expect(names).toEqual(['cup_processed.png', 'rocket_processed.png']);
+    await expectCutOut(
+      results.find((r) => r.files[0]?.name === 'cup_processed.png')!.files[0]!.data,
+      160,
+    );
+    expect(String(originalEdits(token)[0]?.body?.content)).toContain(
+      'Working on cup.png, rocket.jpg',
+    );
+  });
+
+  it('the reaction reacts ⏳, opens a thread, posts the result there, then ✅', async () => {
+    const message = standIn.postMessage([standIn.addAttachment('cup.png', photo, 'image/png')]);
+    const reactor = snowflake();
+    standIn.react(message, '✂️', reactor);
+    const reactionPath = (emoji: string) =>
+      new RegExp(
+        `^/channels/${standIn.channelId}/messages/${message.id}/reactions/${encodeURIComponent(emoji)}/@me$`,
+      );
+    const done = await standIn.waitFor(() => standIn.find('PUT', reactionPath('✅'))[0]);
+    const pending = standIn.find('PUT', reactionPath('⏳'))[0];
+    expect(pending).toBeDefined();
+    expect(pending!.at).toBeLessThanOrEqual(done.at);
+    expect(standIn.find('DELETE', reactionPath('⏳'))).toHaveLength(1);
+
+    const [threadCreation] = standIn.find(
+      'POST',
+      new RegExp(`^/channels/${standIn.channelId}/messages/${message.id}/threads$`),
+    );
+    expect(threadCreation?.status).toBe(201);
+    const threadPosts = standIn
+      .find('POST', /^\/channels\/\d+\/messages$/)
+      .filter((request) => request.files[0]?.name === 'cup_processed.png');
+    expect(threadPosts).toHaveLength(1);
+    expect(threadPosts[0]!.path).not.toBe(`/channels/${standIn.channelId}/messages`);
+    expect(String(threadPosts[0]!.body?.content)).toContain(`<@${reactor}>`);
+    await expectCutOut(threadPosts[0]!.files[0]!.data, 160);
+  });
+
+  it('the same message reacted to twice (and again later) is processed once', async () => {
+    const bytes = await sharp(`${fixtures}chelsea.png`).resize(100).png().toBuffer();
+    const message = standIn.postMessage([standIn.addAttachment('cat.png', bytes, 'image/png')]);
+    standIn.react(message, '✂️', snowflake());
+    standIn.react(message, '✂️', snowflake());
+    const okPath = new RegExp(`^/channels/\\d+/messages/${message.id}/reactions/%E2%9C%85/@me$`);
+    await standIn.waitFor(() => standIn.find('PUT', okPath)[0]);
+    standIn.react(message, '✂️', snowflake());
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const threads = standIn.find('POST', new RegExp(`/messages/${message.id}/threads$`));
+    expect(threads).toHaveLength(1);
+    const results = standIn
+      .find('POST', /^\/channels\/\d+\/messages$/)
+      .filter((request) => request.files[0]?.name === 'cat_processed.png');
+    expect(results).toHaveLength(1);
+    expect(standIn.find('PUT', okPath)).toHaveLength(1);
+  });
+
+  it('a result over the upload limit is posted as a link to the API, saying so', async () => {
+    // The interaction reports a limit smaller than the result: a link without trying to upload.
+    const first = standIn.slashCommand({
+      file: standIn.addAttachment('cup.png', photo, 'image/png'),
+      attachmentSizeLimit: 2_000,
+    });
+    const linked = await standIn.waitFor(() => followUps(first.token)[0]);
+    expect(linked.files).toHaveLength(0);
+    expect(String(linked.body?.content)).toMatch(
+      /too large to upload .*over the 0\.0 MB upload limit/,
+    );
+    expect(String(linked.body?.content)).toMatch(
+      new RegExp(`${PUBLIC_BASE_URL}/v1/files/discord-${first.id}-\\d+/cup_processed\\.png`),
+    );
+
+    // Discord itself refuses the upload (40005): the worker falls back to the link.
+    standIn.uploadLimit = 1_000;
+    try {
+      const second = standIn.slashCommand({
+        file: standIn.addAttachment('cup.png', photo, 'image/png'),
+      });
+      const refusedUpload = await standIn.waitFor(() =>
+        standIn
+          .find('POST', new RegExp(`^/webhooks/\\d+/${second.token}$`))
+          .find((request) => request.status === 413),
+      );
+      expect(refusedUpload.files).toHaveLength(1);
+      const link = await standIn.waitFor(() => followUps(second.token)[0]);
+      expect(String(link.body?.content)).toContain(`${PUBLIC_BASE_URL}/v1/files/`);
+    } finally {
+      standIn.uploadLimit = 25 * 1024 * 1024;
+    }
+  });
+
+  it('a 429 on the follow-up is retried after the delay Discord gives', async () => {
+    const file = standIn.addAttachment('cup.png', photo, 'image/png');
+    standIn.rateLimitNext('POST', new RegExp(`^/webhooks/${standIn.applicationId}/[^/]+$`), 1);
+    const { token } = standIn.slashCommand({ file });
+    const delivered = await standIn.waitFor(() => followUps(token)[0]);
+    const limited = standIn
+      .find('POST', new RegExp(`^/webhooks/${standIn.applicationId}/${token}$`))
+      .find((request) => request.status === 429);
+    expect(limited).toBeDefined();
+    expect(delivered.at - limited!.at).toBeGreaterThanOrEqual(1_000);
+    expect(delivered.files[0]?.name).toBe('cup_processed.png');
+  });
+
+  it('after the interaction token expired the result is posted as a bot message', async () => {
+    const file = standIn.addAttachment('cup.png', photo, 'image/png');
+    const user = snowflake();
+    // Created 14.5 minutes ago: the token is too close to its 15-minute expiry to be used.
+    const { token } = standIn.slashCommand({ file, userId: user, ageMs: 14.5 * 60 * 1000 });
+    const posted = await standIn.waitFor(() =>
+      standIn
+        .find('POST', new RegExp(`^/channels/${standIn.channelId}/messages$`))
+        .find((request) => String(request.body?.content).startsWith(`<@${user}>`)),
+    );
+    expect(posted.files[0]?.name).toBe('cup_processed.png');
+    expect(posted.body?.allowed_mentions).toEqual({ users: [user] });
+    expect(followUps(token)).toHaveLength(0);
+  });
+
+  it('refuses more jobs than a person may start, naming the limit', async () => {
+    const pictures = await Promise.all(
+      ['a', 'b', 'c', 'd'].map((name) => standIn.addAttachment(`${name}.png`, photo, 'image/png')),
+    );
+    const message = standIn.postMessage(pictures);
+    const { token } = standIn.contextMenu(message, { userId: snowflake() });
+    const edit = await standIn.waitFor(() => originalEdits(token)[0]);
+    expect(String(edit.body?.content)).toMatch(
+      /Not started: this would start 4 jobs; you may start 3 per 60 min and have 3 left/,
+    );
+    expect(followUps(token)).toHaveLength(0);
+  });
+
+  it('a video clip shows frame progress in the deferred reply and ends with the clip', async () => {
+    const clipPath = join(storageDir, 'clip.mp4');
+    await execFileAsync('ffmpeg', [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=160x120:rate=10:duration=1',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:v',
+      'libx264',
+      '-movflags',
+      '+faststart',
+      clipPath,
+    ]);
+    const file = standIn.addAttachment('clip.mp4', await readFile(clipPath), 'video/mp4');
+    const { token } = standIn.slashCommand({ file });
+    const result = await standIn.waitFor(
+      () => followUps(token).find((request) => request.files.length > 0),
+      120_000,
+    );
+    expect(result.files[0]).toMatchObject({ name: 'clip_processed.webm' });
+    const progressEdits = originalEdits(token).filter((edit) =>
+      /frames\)$/.test(String(edit.body?.content)),
+    );
+    expect(progressEdits.length).toBeGreaterThanOrEqual(1);
+    expect(String(progressEdits[0]?.body?.content)).toMatch(
+      /^Removing the background from clip\.mp4: \d+% \(\d+\/10 frames\)$/,
+    );
+    // Throttled: never two progress edits within the adapter's interval (500 ms here), however
+    // many frames were reported in between.
+    for (const [index, edit] of progressEdits.entries()) {
+      if (index > 0) expect(edit.at - progressEdits[index - 1]!.at).toBeGreaterThanOrEqual(400);
+    }
+    // No progress edit lands after the final one.
+    const last = originalEdits(token).at(-1);
+    expect(String(last?.body?.content)).toContain('clip.mp4: done');
+  });
+});
