@@ -9,15 +9,19 @@ import { handleContextMenu, handleSlashCommand } from './interaction-handlers.js
 import { handleReaction } from './reaction-handler.js';
 
 /**
- * Gateway intents: `Guilds` (guilds, channels and interactions), `GuildMessageReactions` (the
- * reaction trigger) and `MessageContent` (privileged: without it Discord hides the attachments
- * of a message fetched for a reaction; enable it in the developer portal).
+ * Gateway intents: `Guilds` (guilds, channels and interactions) always; for the reaction trigger
+ * also `GuildMessageReactions` and `MessageContent` (privileged: without it Discord hides the
+ * attachments of a message fetched for a reaction; enable it in the developer portal).
  */
-export const botIntents = [
-  GatewayIntentBits.Guilds,
-  GatewayIntentBits.GuildMessageReactions,
-  GatewayIntentBits.MessageContent,
-];
+export function botIntents(reactionTrigger: boolean): GatewayIntentBits[] {
+  return reactionTrigger
+    ? [
+        GatewayIntentBits.Guilds,
+        GatewayIntentBits.GuildMessageReactions,
+        GatewayIntentBits.MessageContent,
+      ]
+    : [GatewayIntentBits.Guilds];
+}
 
 /**
  * Partials: reactions arrive for messages the bot never saw, so Message, Channel and Reaction
@@ -47,7 +51,7 @@ export async function startDiscordBot(
   const redis = new Redis(config.jobs.redisUrl, { maxRetriesPerRequest: 1 });
   const bot: BotContext = { config, queue, redis, logger };
   const client = new Client({
-    intents: botIntents,
+    intents: botIntents(config.reactionTrigger),
     partials: botPartials,
     ...(config.apiUrl ? { rest: { api: config.apiUrl } } : {}),
   });
@@ -78,6 +82,7 @@ export async function startDiscordBot(
     );
   });
   client.on(Events.MessageReactionAdd, (reaction, user) => {
+    if (!config.reactionTrigger) return;
     track(
       handleReaction(reaction, user, bot).catch((error: Error) =>
         logger.error({ err: error, message: reaction.message.id }, 'reaction handler failed'),

@@ -30,6 +30,14 @@ export const discordEnvSchema = z.object({
     blankIsUnset,
     hostList.default(['cdn.discordapp.com', 'media.discordapp.net']),
   ),
+  /** The emoji reaction trigger; off drops the privileged MessageContent intent. */
+  DISCORD_REACTION_TRIGGER: z.preprocess(
+    blankIsUnset,
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'])
+      .default('true')
+      .transform((text) => ['true', '1', 'yes'].includes(text)),
+  ),
   REACTION_EMOJI: z.preprocess(blankIsUnset, z.string().min(1).default('✂️')),
   PENDING_EMOJI: z.preprocess(blankIsUnset, z.string().min(1).default('⏳')),
   /** Largest input accepted, in megabytes. */
@@ -61,6 +69,7 @@ export interface DiscordConfig {
   apiUrl: string | undefined;
   devGuildId: string | undefined;
   attachmentHosts: string[];
+  reactionTrigger: boolean;
   reactionEmoji: string;
   pendingEmoji: string;
   maxInputBytes: number;
@@ -90,6 +99,7 @@ export function loadDiscordConfig(env: NodeJS.ProcessEnv = process.env): Discord
     apiUrl: v.DISCORD_API_URL,
     devGuildId: v.DISCORD_DEV_GUILD_ID,
     attachmentHosts: v.DISCORD_ATTACHMENT_HOSTS,
+    reactionTrigger: v.DISCORD_REACTION_TRIGGER,
     reactionEmoji: v.REACTION_EMOJI,
     pendingEmoji: v.PENDING_EMOJI,
     maxInputBytes: Math.round(v.DISCORD_MAX_INPUT_MB * 1024 * 1024),
