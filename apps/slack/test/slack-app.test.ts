@@ -279,6 +279,30 @@ describe('Slack app: bolt over HTTP, a loopback Slack, the real worker, model an
     expect(standIn.callsTo('reactions.add').filter(onMessage('x'))).toEqual([]);
   });
 
+  it('posts a failed job in the thread with its reason and reacts :x:', async () => {
+    const broken = standIn.addFile('broken.png', 'image/png', Buffer.from('this is not a PNG'));
+    const ts = standIn.nextTs();
+    standIn.addMessage(CHANNEL, { ts, files: [broken] });
+    const response = await postSigned(
+      stack.eventsUrl,
+      SIGNING_SECRET,
+      reactionEvent(ts, `Ev${randomUUID().slice(0, 8)}`),
+      JSON_TYPE,
+    );
+    expect(response.status).toBe(200);
+    const failure = await standIn.waitForCall('chat.postMessage', (c) => c.params.thread_ts === ts);
+    expect(String(failure.params.text)).toMatch(
+      new RegExp(`^:x: <@${PERSON}> I could not remove the background from broken\\.png: .+`),
+    );
+    await standIn.waitForCall(
+      'reactions.add',
+      (c) => c.params.timestamp === ts && c.params.name === 'x',
+    );
+    expect(
+      standIn.callsTo('files.completeUploadExternal').filter((c) => c.params.thread_ts === ts),
+    ).toEqual([]);
+  });
+
   it('ignores other emoji', async () => {
     const message = await photoMessage('ignored.png');
     standIn.addMessage(CHANNEL, { ts: message.ts, files: [message.file] });
