@@ -13,6 +13,7 @@ export { type SniffedType, sniffFileType } from './image/sniff.js';
 export * from './logger.js';
 export {
   MAX_MATTING_PIXELS,
+  MAX_UNKNOWN_PIXELS,
   type MatteInput,
   type MatteOutput,
   type MatteStats,

@@ -54,6 +54,11 @@ export interface MatteOutput {
 
 /** Above this many pixels at the working size, matting runs at a smaller size (with a warning). */
 export const MAX_MATTING_PIXELS = 16_000_000;
+/**
+ * Above this many unknown pixels (about 600 bytes each in the solver, and minutes of CPU) the
+ * matting is skipped with a warning that names the parameters to lower.
+ */
+export const MAX_UNKNOWN_PIXELS = 4_000_000;
 
 /**
  * Mattes one picture: shrinks it to `alpha_base_size` (never enlarges), builds the trimap from
@@ -73,7 +78,7 @@ export function computeMatte(input: MatteInput): MatteOutput {
   if (width * height * scale * scale > MAX_MATTING_PIXELS) {
     const limited = Math.sqrt(MAX_MATTING_PIXELS / (width * height));
     warnings.push(
-      `alpha_base_size=${params.alpha_base_size} would matte ${(width * height * scale * scale) / 1e6} MP, over the ${MAX_MATTING_PIXELS / 1e6} MP matting limit; matted at ${Math.round(Math.max(width, height) * limited)} px on the longer side instead`,
+      `alpha_base_size=${params.alpha_base_size} would matte ${((width * height * scale * scale) / 1e6).toFixed(1)} MP, over the ${MAX_MATTING_PIXELS / 1e6} MP matting limit; matted at ${Math.round(Math.max(width, height) * limited)} px on the longer side instead`,
     );
     scale = limited;
   }
@@ -192,6 +197,9 @@ function describeDegenerateTrimap(
     return `the mask has no sure background (no value below alpha_bg=${params.alpha_bg} survives an erosion of ${params.alpha_erode} px)`;
   }
   if (trimap.unknownCount === 0) return 'the trimap has no unknown pixels to solve';
+  if (trimap.unknownCount > MAX_UNKNOWN_PIXELS) {
+    return `its unknown band has ${trimap.unknownCount} pixels, over the ${MAX_UNKNOWN_PIXELS} it handles (lower alpha_base_size or alpha_erode)`;
+  }
   return undefined;
 }
 
