@@ -52,6 +52,7 @@ beforeAll(async () => {
     DISCORD_ATTACHMENT_HOSTS: '127.0.0.1',
     DISCORD_USER_JOB_LIMIT: '3',
     DISCORD_MAX_FILES_PER_MESSAGE: '4',
+    DISCORD_MAX_VIDEO_SECONDS: '3',
   };
   const adapter = createDiscordReplyAdapter({
     token: 'stand-in-token',
@@ -327,6 +328,49 @@ describe('the Discord bot with the real worker (loopback Discord stand-in)', () 
     expect(String(edit.body?.content)).toMatch(
       /Not started: this would start 4 jobs; you may start 3 per 60 min and have 3 left/,
     );
+    expect(followUps(token)).toHaveLength(0);
+  });
+
+  it('a picture the pipeline cannot read fails with an ephemeral follow-up naming it', async () => {
+    // A PNG signature followed by garbage: it passes the sniffing, and core refuses it.
+    const broken = Buffer.concat([photo.subarray(0, 64), Buffer.alloc(2_000, 7)]);
+    const file = standIn.addAttachment('broken.png', broken, 'image/png');
+    const { token } = standIn.slashCommand({ file });
+    const failure = await standIn.waitFor(() => followUps(token)[0]);
+    expect(failure.body?.flags).toBe(EPHEMERAL);
+    expect(failure.files).toHaveLength(0);
+    expect(String(failure.body?.content)).toMatch(
+      /^Could not remove the background from broken\.png: /,
+    );
+    await standIn.waitFor(() =>
+      originalEdits(token).some((edit) =>
+        String(edit.body?.content).includes('broken.png: failed'),
+      ),
+    );
+  });
+
+  it('refuses a clip longer than the limit after reading its length', async () => {
+    const clipPath = join(storageDir, 'long.mp4');
+    await execFileAsync('ffmpeg', [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'color=c=blue:size=64x48:rate=5:duration=5',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:v',
+      'libx264',
+      '-movflags',
+      '+faststart',
+      clipPath,
+    ]);
+    const file = standIn.addAttachment('long.mp4', await readFile(clipPath), 'video/mp4');
+    const { id, token } = standIn.slashCommand({ file });
+    const edit = await standIn.waitFor(() => originalEdits(token)[0]);
+    expect(callbacks(id)[0]?.body).toMatchObject({ type: 5, data: { flags: EPHEMERAL } });
+    expect(String(edit.body?.content)).toMatch(/long\.mp4 is 5\.0 s long; the limit is 3 s/);
     expect(followUps(token)).toHaveLength(0);
   });
 
