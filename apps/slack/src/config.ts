@@ -1,3 +1,4 @@
+import { parseEnvironment } from '@bgremover/core';
 import { type JobsConfig, loadJobsConfig } from '@bgremover/jobs';
 import { z } from 'zod';
 
@@ -62,14 +63,7 @@ export interface SlackAppConfig {
  * malformed or missing: a signing secret in HTTP mode, an app token in Socket Mode.
  */
 export function loadSlackConfig(env: NodeJS.ProcessEnv = process.env): SlackAppConfig {
-  const parsed = slackEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const details = parsed.error.issues
-      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
-      .join('; ');
-    throw new Error(`Invalid configuration: ${details}`);
-  }
-  const v = parsed.data;
+  const v = parseEnvironment(slackEnvSchema, env);
   return {
     jobs: loadJobsConfig(env),
     botToken: v.SLACK_BOT_TOKEN,

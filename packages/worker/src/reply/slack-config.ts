@@ -1,3 +1,4 @@
+import { parseEnvironment } from '@bgremover/core';
 import { z } from 'zod';
 import type { SlackReplyAdapterOptions } from './slack-adapter.js';
 
@@ -20,14 +21,7 @@ export const slackDeliveryEnvSchema = z.object({
 export function loadSlackDeliveryConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): SlackReplyAdapterOptions | undefined {
-  const parsed = slackDeliveryEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const details = parsed.error.issues
-      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
-      .join('; ');
-    throw new Error(`Invalid configuration: ${details}`);
-  }
-  const v = parsed.data;
+  const v = parseEnvironment(slackDeliveryEnvSchema, env);
   if (!v.SLACK_BOT_TOKEN) return undefined;
   return {
     token: v.SLACK_BOT_TOKEN,
