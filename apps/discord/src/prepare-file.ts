@@ -43,8 +43,17 @@ export function precheckFile(
     const background = checkDeclared(request.background, settings);
     if (!background.ok) return { ok: false, problem: `bg_image: ${background.problem}` };
   }
-  const params = buildJobParams(declared.kind, chosenWith(request), settings.defaultVideoFormat);
-  if (!params.ok) return params;
+  const chosen = chosenWith(request);
+  const params = buildJobParams(declared.kind, chosen, settings.defaultVideoFormat);
+  if (!params.ok) {
+    // A GIF says image/gif whether or not it is animated; until its bytes are read, video
+    // options are fine for it too.
+    const gif = request.attachment.contentType?.toLowerCase() === 'image/gif';
+    if (gif && buildJobParams('video', chosen, settings.defaultVideoFormat).ok) {
+      return { ok: true, kind: 'video' };
+    }
+    return params;
+  }
   return { ok: true, kind: declared.kind };
 }
 

@@ -80,23 +80,34 @@ export async function handleReaction(
   }
 
   const pending = bot.config.pendingEmoji;
-  await message.react(pending);
-  const threadId = await openThread(message, attachment.name, bot);
-  await enqueueDiscordJob(
-    bot.queue,
-    prepared.prepared,
-    {
-      kind: 'discord',
-      channelId: message.channelId,
-      messageId: message.id,
-      ...(threadId ? { threadId } : {}),
-      userId: user.id,
-      guildId: message.guildId,
-      trigger: 'reaction',
-      pendingReaction: pending,
+  const reacted = await message.react(pending).then(
+    () => true,
+    (error: Error) => {
+      bot.logger.warn({ err: error, message: message.id }, 'could not add the pending reaction');
+      return false;
     },
-    `discord-reaction-${message.id}-${attachment.id}`,
   );
+  const threadId = await openThread(message, attachment.name, bot);
+  try {
+    await enqueueDiscordJob(
+      bot.queue,
+      prepared.prepared,
+      {
+        kind: 'discord',
+        channelId: message.channelId,
+        messageId: message.id,
+        ...(threadId ? { threadId } : {}),
+        userId: user.id,
+        guildId: message.guildId,
+        trigger: 'reaction',
+        ...(reacted ? { pendingReaction: pending } : {}),
+      },
+      `discord-reaction-${message.id}-${attachment.id}`,
+    );
+  } catch (error) {
+    bot.logger.error({ err: error, message: message.id }, 'could not queue a reaction request');
+    await refuse('the request could not be queued (internal error); react again to retry');
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkDeclared } from '../src/attachments.js';
+import { precheckFile } from '../src/prepare-file.js';
 import { isTriggerEmoji } from '../src/reaction-handler.js';
 import { parseRegistrationScope } from '../src/register-commands.js';
 import { buildJobParams } from '../src/request-params.js';
@@ -94,5 +95,37 @@ describe('parseRegistrationScope', () => {
     expect(parseRegistrationScope(['--global'], '9')).toEqual({ kind: 'global' });
     expect(parseRegistrationScope([], '9')).toEqual({ kind: 'guild', guildId: '9' });
     expect(() => parseRegistrationScope([], undefined)).toThrow(/--guild <id>/);
+  });
+});
+
+describe('precheckFile', () => {
+  const settings = {
+    attachmentHosts: ['cdn.discordapp.com'],
+    maxInputBytes: 1_000_000,
+    maxVideoSeconds: 60,
+    defaultVideoFormat: 'webm' as const,
+  };
+  const gif = {
+    id: '1',
+    name: 'dance.gif',
+    url: 'https://cdn.discordapp.com/attachments/1/2/dance.gif',
+    size: 500,
+    contentType: 'image/gif',
+  };
+
+  it('lets a GIF carry video options until its bytes say whether it is animated', () => {
+    expect(precheckFile({ attachment: gif, chosen: { format: 'gif' } }, settings)).toEqual({
+      ok: true,
+      kind: 'video',
+    });
+    expect(
+      precheckFile(
+        {
+          attachment: { ...gif, name: 'cat.png', contentType: 'image/png' },
+          chosen: { format: 'gif' },
+        },
+        settings,
+      ),
+    ).toMatchObject({ ok: false, problem: expect.stringContaining('format: applies to videos') });
   });
 });
