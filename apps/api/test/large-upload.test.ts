@@ -92,7 +92,7 @@ describe('large uploads', () => {
     clearInterval(sampler);
     const { uuid } = JSON.parse(upload.stdout) as { uuid: string };
     expect(uuid).toMatch(/^[0-9a-f-]{36}$/);
-    const stored = await stat(join(storageDir, 'inputs', uuid, '0-' + bigFile.split('/').pop()));
+    const stored = await stat(join(storageDir, 'inputs', uuid, `0-${bigFile.split('/').pop()}`));
     expect(stored.size).toBe(200 * 1024 * 1024 + 41);
     const growthMb = (peak - baseline) / 1024;
     console.log(
