@@ -198,10 +198,10 @@ try {
     process.stdout.write(`${rows.at(-1)}\n`);
   }
   process.stdout.write(
-    '\nCPU time per frame (all threads of this process, and the ffmpeg processes). On an otherwise idle machine the end-to-end rate is at least about bare CPU / pipeline CPU of the bare rate; on a shared one it is the robust figure:\n\n',
+    '\nCPU time per frame (every thread of this process, and the ffmpeg processes), which other load on a shared machine does not change much. The model leaves part of the cores idle; the end-to-end rate can match the bare one when the non-inference part (total - bare) fits there:\n\n',
   );
   process.stdout.write(
-    '| clip | bare run CPU | pipeline CPU (node) | ffmpeg CPU | pipeline CPU total | bare / total |\n| --- | --- | --- | --- | --- | --- |\n',
+    '| clip | bare run CPU | pipeline CPU (node, incl. inference) | ffmpeg CPU | pipeline CPU total | bare / total |\n| --- | --- | --- | --- | --- | --- |\n',
   );
   for (const row of cpuRows) process.stdout.write(`${row}\n`);
   if (lengthCheck) {
