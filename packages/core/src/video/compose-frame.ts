@@ -1,3 +1,4 @@
+import { endianness } from 'node:os';
 import type { Rgba } from '../params/color.js';
 
 /**
@@ -6,24 +7,35 @@ import type { Rgba } from '../params/color.js';
  * compression.
  */
 export function cutoutFrame(rgb: Uint8Array, mask: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(mask.length * 4);
-  for (let pixel = 0, source = 0, target = 0; pixel < mask.length; pixel++) {
-    const alpha = mask[pixel]!;
-    if (alpha === 0) {
-      out[target] = 0;
-      out[target + 1] = 0;
-      out[target + 2] = 0;
-    } else {
-      out[target] = rgb[source]!;
-      out[target + 1] = rgb[source + 1]!;
-      out[target + 2] = rgb[source + 2]!;
+  const pixels = mask.length;
+  const out = new Uint8Array(pixels * 4);
+  if (littleEndian) {
+    // One 32-bit store per pixel (R in the lowest byte): a fraction of the byte-wise loop's time
+    // at 1080p, where this runs on the main thread for every frame.
+    const words = new Uint32Array(out.buffer, 0, pixels);
+    for (let pixel = 0, source = 0; pixel < pixels; pixel++, source += 3) {
+      const alpha = mask[pixel]!;
+      if (alpha !== 0) {
+        words[pixel] =
+          (rgb[source]! | (rgb[source + 1]! << 8) | (rgb[source + 2]! << 16) | (alpha << 24)) >>> 0;
+      }
     }
-    out[target + 3] = alpha;
-    source += 3;
-    target += 4;
+  } else {
+    for (let pixel = 0, source = 0, target = 0; pixel < pixels; pixel++, source += 3) {
+      const alpha = mask[pixel]!;
+      if (alpha !== 0) {
+        out[target] = rgb[source]!;
+        out[target + 1] = rgb[source + 1]!;
+        out[target + 2] = rgb[source + 2]!;
+        out[target + 3] = alpha;
+      }
+      target += 4;
+    }
   }
-  return out;
+  return Buffer.from(out.buffer, 0, out.length);
 }
+
+const littleEndian = endianness() === 'LE';
 
 /**
  * Composes a frame over an opaque background frame of the same size (packed RGB) with the
