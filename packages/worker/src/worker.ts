@@ -86,6 +86,8 @@ export async function startConversionWorker(
     },
     {
       connection: redisConnection(config.jobs.redisUrl, 'worker'),
+      // Recorded on each job as processedBy: which worker has it.
+      name: config.workerId,
       concurrency: config.concurrency,
       lockDuration: config.lockDurationMs,
       stalledInterval: config.stalledIntervalMs,

@@ -1,0 +1,332 @@
+/**
+ * The whole system at once: Redis, the HTTP API, two worker processes, the Discord bot and the
+ * Slack app (against their loopback stand-ins, driven by discord.js and bolt), all on one fresh
+ * queue and storage folder. A Discord slash command, a Slack shortcut and three API requests (one
+ * a video) run concurrently; the worker running the video is killed with SIGKILL mid-video. Every
+ * result must still arrive, exactly once, where it belongs.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { type ApiServer, buildApiServer, loadApiConfig } from '@bgremover/api';
+import { loadDiscordConfig, type RunningBot, startDiscordBot } from '@bgremover/discord';
+import { openConversionQueue, redisConnection } from '@bgremover/jobs';
+import { loadSlackConfig, type RunningSlackApp, startSlackApp } from '@bgremover/slack';
+import { QueueEvents } from 'bullmq';
+import { pino } from 'pino';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DiscordStandIn } from '../../discord/test/discord-stand-in.js';
+import { FORM, interactivityBody, postSigned } from '../../slack/test/signed-requests.js';
+import { type SlackStandIn, startSlackStandIn } from '../../slack/test/slack-stand-in.js';
+
+const execFileAsync = promisify(execFile);
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const API_KEY = 'e2e-key';
+const SLACK_TOKEN = 'xoxb-e2e-bot-token';
+const SLACK_SECRET = 'e2e-signing-secret';
+const DISCORD_TOKEN = 'e2e-discord-token';
+const fixtures = fileURLToPath(new URL('../../../fixtures/images/', import.meta.url));
+const workerMain = fileURLToPath(new URL('../../../packages/worker/src/main.ts', import.meta.url));
+
+interface WorkerProcess {
+  id: string;
+  child: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+let scratch: string;
+let env: NodeJS.ProcessEnv;
+let discord: DiscordStandIn;
+let slack: SlackStandIn;
+let api: ApiServer;
+let apiUrl: string;
+let bot: RunningBot;
+let slackApp: RunningSlackApp;
+let events: QueueEvents;
+const workers: WorkerProcess[] = [];
+
+function startWorker(id: string): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', workerMain], {
+    env: { ...env, WORKER_ID: id, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(
+      () => reject(new Error(`worker ${id} did not start:\n${output}`)),
+      90_000,
+    );
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('"msg":"worker ready"')) {
+        clearTimeout(timer);
+        resolve({ id, child, exited });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+  });
+}
+
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'bgremover-e2e-'));
+  discord = await DiscordStandIn.start();
+  slack = await startSlackStandIn(SLACK_TOKEN);
+  env = {
+    ...process.env,
+    REDIS_URL,
+    QUEUE_NAME: `e2e-${randomUUID().slice(0, 8)}`,
+    STORAGE_DIR: join(scratch, 'storage'),
+    DEFAULT_MODEL: 'u2netp',
+    LOG_LEVEL: 'warn',
+    PUBLIC_BASE_URL: 'https://bgremover.example.test',
+    // The API
+    API_KEYS: `e2e=${API_KEY}`,
+    API_HOST: '127.0.0.1',
+    API_PORT: '0',
+    // Workers: fetch attachments from the stand-ins, deliver to them, recover fast from a crash.
+    HEALTH_PORT: '0',
+    HEALTH_HOST: '127.0.0.1',
+    ATTACHMENT_HOSTS: '127.0.0.1',
+    WORKER_LOCK_MS: '3000',
+    WORKER_STALLED_INTERVAL_MS: '1000',
+    DISCORD_TOKEN,
+    DISCORD_API_URL: discord.apiUrl,
+    SLACK_BOT_TOKEN: SLACK_TOKEN,
+    SLACK_API_URL: slack.apiUrl,
+    // The chat apps
+    DISCORD_APPLICATION_ID: discord.applicationId,
+    DISCORD_ATTACHMENT_HOSTS: '127.0.0.1',
+    SLACK_SIGNING_SECRET: SLACK_SECRET,
+    SLACK_HOST: '127.0.0.1',
+    SLACK_PORT: '0',
+    SLACK_FILE_HOSTS: '127.0.0.1',
+  };
+  api = await buildApiServer(loadApiConfig(env));
+  await api.app.listen({ host: '127.0.0.1', port: 0 });
+  apiUrl = `http://127.0.0.1:${(api.app.server.address() as AddressInfo).port}`;
+  bot = await startDiscordBot(loadDiscordConfig(env), { logger: pino({ level: 'warn' }) });
+  slackApp = await startSlackApp(loadSlackConfig(env), { retryConfig: { retries: 0 } });
+  events = new QueueEvents(env.QUEUE_NAME ?? '', {
+    connection: redisConnection(REDIS_URL, 'worker'),
+  });
+  await events.waitUntilReady();
+  workers.push(...(await Promise.all([startWorker('worker-a'), startWorker('worker-b')])));
+}, 180_000);
+
+afterAll(async () => {
+  for (const worker of workers) if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
+  await Promise.all(workers.map((worker) => worker.exited));
+  await events?.close();
+  await slackApp?.close();
+  await bot?.close();
+  if (api) {
+    await api.context.queue.obliterate({ force: true }).catch(() => undefined);
+    await api.close();
+  }
+  await discord?.close();
+  await slack?.close();
+  await rm(scratch, { recursive: true, force: true });
+});
+
+async function convert(
+  fields: Record<string, string>,
+  filename: string,
+  bytes: Buffer,
+): Promise<string> {
+  const form = new FormData();
+  for (const [key, value] of Object.entries(fields)) form.append(key, value);
+  form.append('files', new Blob([bytes]), filename);
+  const response = await fetch(`${apiUrl}/v1/convert/`, {
+    method: 'POST',
+    body: form,
+    headers: { authorization: API_KEY },
+  });
+  const body = (await response.json()) as { uuid?: string; error?: string };
+  if (!body.uuid) throw new Error(`convert refused ${filename}: ${body.error}`);
+  return body.uuid;
+}
+
+interface Results {
+  files: { url: string; filename: string }[];
+  errors: string[];
+  finished: boolean;
+}
+
+async function results(uuid: string): Promise<Results> {
+  const response = await fetch(`${apiUrl}/v1/results/`, {
+    method: 'POST',
+    body: new URLSearchParams({ uuid }),
+  });
+  return (await response.json()) as Results;
+}
+
+async function waitUntil<T>(
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe('the whole system', () => {
+  it('serves Discord, Slack and the API at once and survives a worker killed mid-video', async () => {
+    const photo = await sharp(`${fixtures}coffee.png`).resize(140).png().toBuffer();
+    const cat = await sharp(`${fixtures}chelsea.png`).resize(140).png().toBuffer();
+    const clipPath = join(scratch, 'clip.mp4');
+    await execFileAsync('ffmpeg', [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=192x144:rate=12:duration=4',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=330:duration=4',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:v',
+      'libx264',
+      '-c:a',
+      'aac',
+      '-shortest',
+      clipPath,
+    ]);
+    const clip = await (await import('node:fs/promises')).readFile(clipPath);
+    const completions = new Map<string, number>();
+    events.on('completed', ({ jobId }) =>
+      completions.set(jobId, (completions.get(jobId) ?? 0) + 1),
+    );
+
+    // Everything at once: three API requests (one a video), a Discord command, a Slack shortcut.
+    const videoUuid = convert(
+      { convert_to: 'video-backgroundremover', video_format: 'webm' },
+      'clip.mp4',
+      clip,
+    );
+    const imageUuids = Promise.all([
+      convert({ convert_to: 'image-backgroundremover' }, 'cup.png', photo),
+      convert(
+        { convert_to: 'image-backgroundremover', bg_type: 'color', bg_color_value: '#00ff00' },
+        'cat.png',
+        cat,
+      ),
+    ]);
+    const discordCommand = discord.slashCommand({
+      file: discord.addAttachment('discord-cup.png', photo, 'image/png'),
+    });
+    const slackFile = slack.addFile('slack-cat.png', 'image/png', cat);
+    const slackMessageTs = slack.nextTs();
+    const slackAnswer = postSigned(
+      `http://127.0.0.1:${slackApp.port}/slack/events`,
+      SLACK_SECRET,
+      interactivityBody({
+        type: 'message_action',
+        callback_id: 'remove_background',
+        trigger_id: `${Date.now()}.${randomUUID()}`,
+        message_ts: slackMessageTs,
+        response_url: `${slack.origin}/response`,
+        message: {
+          type: 'message',
+          user: 'U0AUTHOR',
+          text: 'cat',
+          ts: slackMessageTs,
+          files: [slackFile],
+        },
+        user: { id: 'U0PERSON', name: 'person' },
+        channel: { id: 'C0E2E', name: 'general' },
+        team: { id: 'T1', domain: 'test' },
+        token: 'legacy',
+        action_ts: String(Date.now() / 1000),
+      }),
+      FORM,
+    );
+    const [video, [cupUuid, catUuid], slackResponse] = await Promise.all([
+      videoUuid,
+      imageUuids,
+      slackAnswer,
+    ]);
+    expect(slackResponse.status).toBe(200);
+
+    // Kill whichever worker runs the video once it has written some frames.
+    const videoJobId = `${video}-0`;
+    const victimId = await waitUntil(async () => {
+      const job = await api.context.queue.getJob(videoJobId);
+      const progress = job?.progress as { framesDone?: number } | undefined;
+      return (progress?.framesDone ?? 0) >= 3 && job?.processedBy;
+    }, 120_000);
+    const victim = workers.find((worker) => worker.id === victimId);
+    expect(victim).toBeDefined();
+    victim?.child.kill('SIGKILL');
+    expect(await victim?.exited).toBeNull();
+
+    // API: every request finishes with its files, the video included (taken over by the survivor).
+    const finished = await Promise.all(
+      [video, cupUuid, catUuid].map((uuid) =>
+        waitUntil(async () => {
+          const current = await results(uuid);
+          return current.finished && current;
+        }, 240_000),
+      ),
+    );
+    expect(finished.map((result) => result.files.map((file) => file.filename))).toEqual([
+      ['clip_processed.webm'],
+      ['cup_processed.png'],
+      ['cat_processed.png'],
+    ]);
+    expect(finished.flatMap((result) => result.errors)).toEqual([]);
+    const videoJob = await api.context.queue.getJob(videoJobId);
+    expect(videoJob?.returnvalue.worker).not.toBe(victimId);
+    const download = await fetch(`${apiUrl}${finished[0]?.files[0]?.url}`);
+    expect(download.headers.get('content-type')).toBe('video/webm');
+
+    // Discord: exactly one result follow-up for the command, with the PNG.
+    const discordResults = () =>
+      discord
+        .find('POST', new RegExp(`^/webhooks/${discord.applicationId}/${discordCommand.token}$`))
+        .filter((request) => request.status === 200 && request.files.length > 0);
+    const [discordResult] = await discord.waitFor(
+      () => discordResults().length > 0 && discordResults(),
+      120_000,
+    );
+    expect(discordResult?.files[0]?.name).toBe('discord-cup_processed.png');
+
+    // Slack: exactly one upload into the message's thread.
+    const slackUploads = () =>
+      slack
+        .callsTo('files.completeUploadExternal')
+        .filter((call) => call.params.thread_ts === slackMessageTs);
+    await slack.waitForCall(
+      'files.completeUploadExternal',
+      (call) => call.params.thread_ts === slackMessageTs,
+      120_000,
+    );
+
+    // Nothing lands twice: wait a little for stragglers, then count everything.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(discordResults()).toHaveLength(1);
+    expect(slackUploads()).toHaveLength(1);
+    const jobs = await api.context.queue.getJobs(['completed']);
+    expect(jobs).toHaveLength(5);
+    for (const job of jobs) expect(completions.get(job.id ?? '')).toBe(1);
+    expect(await api.context.queue.getJobCounts('failed', 'waiting', 'active')).toEqual({
+      failed: 0,
+      waiting: 0,
+      active: 0,
+    });
+  }, 420_000);
+});
