@@ -13,7 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { loadCoreConfig, loadModel } from '@bgremover/core';
+import {
+  closeInferenceThread,
+  loadCoreConfig,
+  loadModel,
+  removeImageBackground,
+} from '@bgremover/core';
 import {
   ApiRequestStore,
   enqueueConversion,
@@ -106,8 +111,8 @@ async function throughput(
   const requests = new ApiRequestStore(redis, 3600_000);
   const requestId = randomUUID();
   await storage.put(`inputs/${requestId}/photo.jpg`, photo, 'image/jpeg');
-  // Warm the model (with this run's settings) before timing.
-  await loadModel('u2netp', loadCoreConfig(env));
+  // Warm the pipeline (the inference thread and its model, with this run's settings) before timing.
+  await removeImageBackground(photo, { model: 'u2netp' }, { config: loadCoreConfig(env) });
   await requests.create(
     requestId,
     'bench',
@@ -138,6 +143,7 @@ async function throughput(
   }
   const seconds = (performance.now() - start) / 1000;
   await running.close(); // also releases the model, so the next run loads its own settings
+  await closeInferenceThread();
   await queue.obliterate({ force: true });
   await queue.close();
   await redis.quit();

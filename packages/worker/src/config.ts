@@ -12,7 +12,7 @@ const hostList = z.string().transform((text) =>
 
 /** The worker's own environment variables (core's and the queue's are read too). */
 export const workerEnvSchema = z.object({
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   HEALTH_HOST: z.string().default('0.0.0.0'),
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(60_000),
@@ -35,7 +35,10 @@ export const workerEnvSchema = z.object({
 export interface WorkerConfig {
   core: CoreConfig;
   jobs: JobsConfig;
-  /** Jobs this process runs at once. One per process is right for CPU inference. */
+  /**
+   * Jobs this process runs at once. Inference is serialised on one inference thread per process;
+   * 2 lets one job decode, compose and encode while another job's frame is in the model.
+   */
   concurrency: number;
   healthPort: number;
   healthHost: string;

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { releaseModels } from '@bgremover/core';
+import { closeInferenceThread, closeMattingWorker, releaseModels } from '@bgremover/core';
 import {
   ApiRequestStore,
   type ConversionJobData,
@@ -160,6 +160,8 @@ export async function startConversionWorker(
       await closeServer(health.server);
       await redis.quit();
       await releaseModels();
+      await closeInferenceThread();
+      await closeMattingWorker();
     },
   };
 }

@@ -77,7 +77,7 @@ describe('worker processes (real Redis, real model, child processes)', () => {
   }, 180_000);
 
   it('shuts down on SIGTERM after finishing its job; queued jobs stay for another worker', async () => {
-    testQueue = await freshQueue();
+    testQueue = await freshQueue({ WORKER_CONCURRENCY: '1' });
     const q = testQueue;
     const first = await start(q.env, 'first');
     const { requestId, jobIds } = await submitApiRequest(q, [

@@ -2,19 +2,19 @@ import { performance } from 'node:perf_hooks';
 import type { Sharp } from 'sharp';
 import type { CoreConfig } from '../config.js';
 import { BgRemoverError } from '../errors.js';
-import { type Logger, stderrLogger } from '../logger.js';
+import type { Logger } from '../logger.js';
 import { matteImage } from '../matting/matte-image.js';
 import type { ModelName } from '../models/registry.js';
-import { loadModel } from '../models/sessions.js';
 import { chooseModel } from '../models/substitutes.js';
 import { parseHexColor } from '../params/color.js';
 import type { ImageParams, ImageParamsInput } from '../params/image-params.js';
 import { parseImageParams } from '../params/parse.js';
+import { loadThreadedModel } from '../video/inference-thread.js';
 import { fitBackgroundImage } from './background-image.js';
 import { composeOver, composeOverColor, cutOut } from './compose.js';
 import { decodePixels, inspectImage, type RawImage, rawImageToSharp, readInput } from './decode.js';
 import { encodePng } from './encode.js';
-import { predictMask, resizeMask } from './mask.js';
+import { resizeMask } from './mask.js';
 import { normalizeForModel, resizeForModel } from './model-input.js';
 import { useImageThreads } from './runtime.js';
 
@@ -38,6 +38,10 @@ export interface ImageStageTimings {
 
 export interface RemoveImageOptions {
   config: CoreConfig;
+  /**
+   * Unused by images since inference moved to the inference thread (which logs provider
+   * fallbacks to stderr); kept so callers can pass their logger uniformly.
+   */
   logger?: Logger;
   /** The background picture for bg_type=image (bytes or a path). */
   background?: Buffer | string;
@@ -69,7 +73,6 @@ export async function removeImageBackground(
 ): Promise<ImageResult> {
   const started = performance.now();
   const { config } = options;
-  const logger = options.logger ?? stderrLogger;
   const parsed = parseImageParams(params);
   useImageThreads(config.imageThreads);
   const warnings = collectWarnings(parsed, options);
@@ -83,18 +86,21 @@ export async function removeImageBackground(
 
   const { model: modelName, warnings: modelWarnings } = await chooseModel(parsed.model, config);
   warnings.push(...modelWarnings);
-  const modelLoading = loadModel(modelName, config, logger);
+  // Inference runs on the process's inference thread: onnxruntime's session.run holds the
+  // calling thread for the whole run, and the event loop must stay free (lock renewal, HTTP).
+  const modelLoading = loadThreadedModel(modelName, config);
+  modelLoading.catch(() => undefined);
   const image = await inspectImage(await readInput(input), config.maxInputPixels);
 
   const model = await modelLoading;
   const decodeStart = performance.now();
   const pixels = await decodePixels(image);
   const preprocessStart = performance.now();
-  const size = model.spec.inputSize;
+  const size = model.inputSize;
   const resized = await resizeForModel(rawImageToSharp(pixels), size);
-  const tensor = normalizeForModel(resized, model.spec.input);
+  const tensor = normalizeForModel(resized, model.normalization);
   const inferenceStart = performance.now();
-  const smallMask = await predictMask(model, tensor);
+  const smallMask = await model.predict(tensor);
   const inferenceEnd = performance.now();
 
   const postprocessStart = performance.now();
