@@ -281,17 +281,24 @@ describe('removeVideoBackground: frames, rate, colour and hooks', () => {
     await expectComposite(result.path, [255, 128, 0], [0, 2]);
   });
 
-  it('reports frame progress, warns that matting is not applied, and calls a mask refiner', async () => {
+  it('reports frame progress, mattes frames with alpha_matting, and calls a given mask refiner', async () => {
     const progress: VideoProgress[] = [];
-    const plain = await run(
+    const matted = await run(
       { video_format: 'mattekey', frame_limit: 3, alpha_matting: true },
       'p.mp4',
       {
         onProgress: (step: VideoProgress) => progress.push(step),
       },
     );
-    expect(plain.warnings.join(' ')).toContain('alpha_matting');
+    expect(matted.warnings.join(' ')).not.toContain('not yet applied');
     expect(progress).toEqual([1, 2, 3].map((framesDone) => ({ framesDone, framesTotal: 3 })));
+    const plain = await run({ video_format: 'mattekey', frame_limit: 3 }, 'q.mp4');
+    const mattedFrame = await decodeFrame(matted.path, 0, clip.width, clip.height);
+    const plainFrame = await decodeFrame(plain.path, 0, clip.width, clip.height);
+    let changed = 0;
+    for (let i = 0; i < plainFrame.length; i++)
+      if (Math.abs(mattedFrame[i]! - plainFrame[i]!) > 8) changed++;
+    expect(changed).toBeGreaterThan(0); // matting refined the edges
 
     const calls: number[] = [];
     const refined = await run(

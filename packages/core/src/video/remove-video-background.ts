@@ -5,8 +5,9 @@ import { performance } from 'node:perf_hooks';
 import type { CoreConfig } from '../config.js';
 import { BgRemoverError } from '../errors.js';
 import { useImageThreads } from '../image/runtime.js';
-import { resolveModelName } from '../models/provision.js';
+import { mattingFrameHook } from '../matting/matte-image.js';
 import type { ModelName } from '../models/registry.js';
+import { chooseModel } from '../models/substitutes.js';
 import { parseHexColor, type Rgba } from '../params/color.js';
 import { parseVideoParams } from '../params/parse.js';
 import type { VideoFormat, VideoParams, VideoParamsInput } from '../params/video-params.js';
@@ -39,8 +40,8 @@ export interface RemoveVideoOptions {
   /** Aborting stops ffmpeg at once, deletes the partial output and rejects with the reason. */
   signal?: AbortSignal;
   /**
-   * Refines each frame's mask when `alpha_matting` is true: the plug for the matting module.
-   * Without it, alpha_matting is reported in `warnings` as not applied.
+   * Refines each frame's mask when `alpha_matting` is true; by default the matting module's
+   * closed-form matting, frame by frame.
    */
   refineMask?: MaskRefiner;
 }
@@ -92,7 +93,8 @@ export async function removeVideoBackground(
   const parsed = parseVideoParams(params);
   useImageThreads(config.imageThreads);
   const warnings = collectWarnings(parsed, options);
-  const modelName = await resolveModelName(parsed.model, config);
+  const { model: modelName, warnings: modelWarnings } = await chooseModel(parsed.model, config);
+  warnings.push(...modelWarnings);
   const modelLoading = loadThreadedModel(modelName, config);
   modelLoading.catch(() => undefined);
   const info = await probeVideo(inputPath, config.maxInputPixels);
@@ -140,7 +142,9 @@ export async function removeVideoBackground(
       filters: plan.decodeFilters,
       frameLimit: plan.frameLimit,
     });
-    const refine = parsed.alpha_matting ? options.refineMask : undefined;
+    const refine = parsed.alpha_matting
+      ? (options.refineMask ?? mattingRefiner(parsed, warnings))
+      : undefined;
     const { frames, inference } = await streamFrames(
       { model, plan, reader: stages.reader, writer: stages.writer, refine, frameStep, info },
       options,
@@ -315,14 +319,22 @@ function requireBackgroundVideo(options: RemoveVideoOptions): string {
   return options.backgroundVideo;
 }
 
+/**
+ * Alpha matting for every frame (the same closed-form matting as images, on the matting thread).
+ * A degenerate frame falls back to its plain mask; each distinct warning is reported once.
+ */
+function mattingRefiner(params: VideoParams, warnings: string[]): MaskRefiner {
+  const seen = new Set<string>();
+  return mattingFrameHook(params, (message) => {
+    if (seen.has(message)) return;
+    seen.add(message);
+    warnings.push(`some frames: ${message}`);
+  });
+}
+
 function collectWarnings(params: VideoParams, options: RemoveVideoOptions): string[] {
   const warnings: string[] = [];
   const format = params.video_format;
-  if (params.alpha_matting && !options.refineMask) {
-    warnings.push(
-      'alpha_matting was requested but is not yet applied to video frames: the result uses the model mask without matting',
-    );
-  }
   const usesPicture = format === 'video_over_image' || format === 'gif_with_bg';
   if (options.backgroundImage !== undefined && !usesPicture) {
     warnings.push(`the background picture is ignored because video_format=${format}`);
