@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type ApiServer, buildApiServer, loadApiConfig } from '@bgremover/api';
 import { loadDiscordConfig, type RunningBot, startDiscordBot } from '@bgremover/discord';
-import { openConversionQueue, redisConnection } from '@bgremover/jobs';
+import { redisConnection } from '@bgremover/jobs';
 import { loadSlackConfig, type RunningSlackApp, startSlackApp } from '@bgremover/slack';
 import { QueueEvents } from 'bullmq';
 import { pino } from 'pino';
