@@ -101,7 +101,9 @@ export async function processConversionJob(
       warnings: output.warnings,
     };
     progress({ stage: 'delivering', percent: 98 });
-    await deliverOnce(deps, jobId, () => adapter.deliverResult(data.target, deliverable, context));
+    await deliverOnce(deps, `${job.queueName}:${jobId}`, () =>
+      adapter.deliverResult(data.target, deliverable, context),
+    );
     return {
       resultKey,
       filename: output.filename,
@@ -118,7 +120,7 @@ export async function processConversionJob(
     if (!failure.retryable || lastAttempt) {
       if (failure.retryable) logger.error({ err: error }, 'job failed after its last attempt');
       else logger.info({ reason: failure.message }, 'job refused its input');
-      await deliverOnce(deps, jobId, () =>
+      await deliverOnce(deps, `${job.queueName}:${jobId}`, () =>
         adapter.deliverFailure(data.target, failure.message, context),
       );
     } else {
@@ -173,10 +175,11 @@ async function spill(output: MediaOutput, dir: string): Promise<string> {
  */
 async function deliverOnce(
   deps: ProcessorDeps,
-  jobId: string,
+  /** `<queue>:<job id>`: job ids repeat across queues (and chat-derived ids are reused). */
+  jobKey: string,
   deliver: () => Promise<void>,
 ): Promise<void> {
-  const marker = `bgremover:delivered:${jobId}`;
+  const marker = `bgremover:delivered:${jobKey}`;
   if (await deps.redis.exists(marker)) return;
   await deliver();
   await deps.redis.set(marker, deps.workerId, 'PX', deps.deliveryMarkerTtlMs);

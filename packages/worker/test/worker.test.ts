@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +17,7 @@ import { smallPhoto } from './fixtures.js';
 import { freshQueue, submitApiRequest, type TestQueue, waitFor } from './harness.js';
 
 const execFileAsync = promisify(execFile);
+const run = randomUUID().slice(0, 8);
 let testQueue: TestQueue | undefined;
 let running: RunningWorker | undefined;
 const cleanups: (() => Promise<void>)[] = [];
@@ -81,7 +83,9 @@ describe('conversion worker (in-process, real Redis, real model)', () => {
       clip,
     ]);
     await q.storage.putFile('inputs/vid/0-clip.mp4', clip, 'video/mp4');
-    await q.requests.create('vid', 'k', [{ filename: 'clip.mp4', jobId: 'video-job' }]);
+    await q.requests.create(`vid-${run}`, 'k', [
+      { filename: 'clip.mp4', jobId: `video-job-${run}` },
+    ]);
     const frames: number[] = [];
     q.events.on('progress', ({ data }) => {
       const done = (data as { framesDone?: number }).framesDone;
@@ -94,12 +98,15 @@ describe('conversion worker (in-process, real Redis, real model)', () => {
         mediaKind: 'video',
         params: { video_format: 'webm', model: 'u2netp' },
         input: { kind: 'storage', key: 'inputs/vid/0-clip.mp4', filename: 'clip.mp4' },
-        target: { kind: 'api', requestId: 'vid', fileIndex: 0 },
+        target: { kind: 'api', requestId: `vid-${run}`, fileIndex: 0 },
         requestedAt: Date.now(),
       },
-      'video-job',
+      `video-job-${run}`,
     );
-    const result = await (await q.queue.getJob('video-job'))!.waitUntilFinished(q.events, 120_000);
+    const result = await (await q.queue.getJob(`video-job-${run}`))!.waitUntilFinished(
+      q.events,
+      120_000,
+    );
     expect(result).toMatchObject({ filename: 'clip_processed.webm', contentType: 'video/webm' });
     expect((await q.storage.stat(result.resultKey))?.size).toBe(result.bytes);
     await waitFor(async () => frames.includes(10));
@@ -150,8 +157,10 @@ describe('conversion worker (in-process, real Redis, real model)', () => {
     const port = (server.address() as AddressInfo).port;
 
     const q = await startWorker();
-    const requestId = 'transient-request';
-    await q.requests.create(requestId, 'k', [{ filename: 'remote.png', jobId: 'transient-job' }]);
+    const requestId = `transient-request-${run}`;
+    await q.requests.create(requestId, 'k', [
+      { filename: 'remote.png', jobId: `transient-job-${run}` },
+    ]);
     await enqueueConversion(
       q.queue,
       {
@@ -162,20 +171,22 @@ describe('conversion worker (in-process, real Redis, real model)', () => {
         target: { kind: 'api', requestId, fileIndex: 0 },
         requestedAt: Date.now(),
       },
-      'transient-job',
+      `transient-job-${run}`,
       { attempts: 3, backoffMs: 200 },
     );
-    const job = await q.queue.getJob('transient-job');
+    const job = await q.queue.getJob(`transient-job-${run}`);
     const result = await job!.waitUntilFinished(q.events, 60_000);
     expect(result.filename).toBe('remote_processed.png');
     expect(requests).toBe(2);
-    expect((await q.queue.getJob('transient-job'))?.attemptsMade).toBe(2); // one failed, one succeeded
+    expect((await q.queue.getJob(`transient-job-${run}`))?.attemptsMade).toBe(2); // one failed, one succeeded
     expect((await q.requests.get(requestId))?.files[0]?.state).toBe('done');
   });
 
   it('refuses attachments from hosts that are not allowed', async () => {
     const q = await startWorker({ ATTACHMENT_HOSTS: 'cdn.discordapp.com' });
-    await q.requests.create('r-host', 'k', [{ filename: 'x.png', jobId: 'host-job' }]);
+    await q.requests.create(`r-host-${run}`, 'k', [
+      { filename: 'x.png', jobId: `host-job-${run}` },
+    ]);
     await enqueueConversion(
       q.queue,
       {
@@ -183,12 +194,12 @@ describe('conversion worker (in-process, real Redis, real model)', () => {
         mediaKind: 'image',
         params: {},
         input: { kind: 'url', url: 'http://127.0.0.1:9/x.png', filename: 'x.png' },
-        target: { kind: 'api', requestId: 'r-host', fileIndex: 0 },
+        target: { kind: 'api', requestId: `r-host-${run}`, fileIndex: 0 },
         requestedAt: Date.now(),
       },
-      'host-job',
+      `host-job-${run}`,
     );
-    const job = await q.queue.getJob('host-job');
+    const job = await q.queue.getJob(`host-job-${run}`);
     await expect(job!.waitUntilFinished(q.events, 30_000)).rejects.toThrow(
       /only fetched from cdn.discordapp.com, not 127.0.0.1/,
     );
@@ -203,12 +214,14 @@ describe('conversion worker (in-process, real Redis, real model)', () => {
       mediaKind: 'image' as const,
       params: {},
       input: { kind: 'storage' as const, key: 'inputs/dup/0-a.png', filename: 'a.png' },
-      target: { kind: 'api' as const, requestId: 'dup', fileIndex: 0 },
+      target: { kind: 'api' as const, requestId: `dup-${run}`, fileIndex: 0 },
       requestedAt: Date.now(),
     };
-    await q.requests.create('dup', 'k', [{ filename: 'a.png', jobId: 'slack_evt_1' }]);
-    const first = await enqueueConversion(q.queue, data, 'slack:evt:1');
-    const second = await enqueueConversion(q.queue, data, 'slack:evt:1');
+    await q.requests.create(`dup-${run}`, 'k', [
+      { filename: 'a.png', jobId: `slack_evt_1-${run}` },
+    ]);
+    const first = await enqueueConversion(q.queue, data, `slack:evt:1-${run}`);
+    const second = await enqueueConversion(q.queue, data, `slack:evt:1-${run}`);
     expect(second).toBe(first);
     await (await q.queue.getJob(first))!.waitUntilFinished(q.events, 60_000);
     expect(await q.queue.getJobCounts('completed', 'waiting')).toEqual({
@@ -259,7 +272,7 @@ describe('conversion worker (in-process, real Redis, real model)', () => {
     const { openStorage, loadJobsConfig } = await import('@bgremover/jobs');
     const s3 = openStorage(loadJobsConfig(q.env));
     await s3.put('inputs/s3req/0-cup.png', await smallPhoto(), 'image/png');
-    await q.requests.create('s3req', 'k', [{ filename: 'cup.png', jobId: 's3-job' }]);
+    await q.requests.create(`s3req-${run}`, 'k', [{ filename: 'cup.png', jobId: `s3-job-${run}` }]);
     await enqueueConversion(
       q.queue,
       {
@@ -267,12 +280,15 @@ describe('conversion worker (in-process, real Redis, real model)', () => {
         mediaKind: 'image',
         params: {},
         input: { kind: 'storage', key: 'inputs/s3req/0-cup.png', filename: 'cup.png' },
-        target: { kind: 'api', requestId: 's3req', fileIndex: 0 },
+        target: { kind: 'api', requestId: `s3req-${run}`, fileIndex: 0 },
         requestedAt: Date.now(),
       },
-      's3-job',
+      `s3-job-${run}`,
     );
-    const result = await (await q.queue.getJob('s3-job'))!.waitUntilFinished(q.events, 60_000);
+    const result = await (await q.queue.getJob(`s3-job-${run}`))!.waitUntilFinished(
+      q.events,
+      60_000,
+    );
     const stored = await s3.stat(result.resultKey);
     expect(stored?.contentType).toBe('image/png');
     expect(stored?.size).toBe(result.bytes);
