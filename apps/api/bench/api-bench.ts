@@ -1,8 +1,10 @@
 /**
  * API benchmark (not a test). Starts the API in its own process (no worker: the model step is
  * excluded, jobs just queue) and drives it over loopback from this process:
- * - `/v1/convert/` with 1 MB uploads: requests per second and p50/p99 latency;
- * - `/v1/results/` p50/p99 under 50 concurrent pollers.
+ * - `/v1/convert/` with 1 MB uploads: the saturation rate (8 clients back to back), then p50/p99
+ *   latency at a steady 10 uploads per second (open loop);
+ * - `/v1/results/` p50/p99 under 50 concurrent pollers, each polling once a second like the
+ *   seed's Node client (and, for reference, the same 50 polling back to back).
  *
  *   npm run bench --workspace @bgremover/api
  */
@@ -97,10 +99,41 @@ await Promise.all(
 );
 const convertSeconds = (performance.now() - convertStart) / 1000;
 console.log(
-  `/v1/convert/ (1 MB uploads, ${CONVERT_CONCURRENCY} concurrent, ${CONVERT_REQUESTS} requests): ${(CONVERT_REQUESTS / convertSeconds).toFixed(1)} req/s, p50 ${percentile(convertTimes, 50).toFixed(1)} ms, p99 ${percentile(convertTimes, 99).toFixed(1)} ms`,
+  `/v1/convert/ (1 MB uploads, ${CONVERT_CONCURRENCY} clients back to back, ${CONVERT_REQUESTS} requests): ${(CONVERT_REQUESTS / convertSeconds).toFixed(1)} req/s, p50 ${percentile(convertTimes, 50).toFixed(1)} ms, p99 ${percentile(convertTimes, 99).toFixed(1)} ms`,
+);
+
+// Latency at a steady arrival rate: one upload every 100 ms for 15 s, whatever the answers do.
+const steadyTimes: number[] = [];
+await Promise.all(
+  Array.from({ length: 150 }, async (_, index) => {
+    await new Promise((resolve) => setTimeout(resolve, index * 100));
+    steadyTimes.push((await convertOnce()).ms);
+  }),
+);
+console.log(
+  `/v1/convert/ (1 MB uploads at a steady 10/s, 150 requests): p50 ${percentile(steadyTimes, 50).toFixed(1)} ms, p99 ${percentile(steadyTimes, 99).toFixed(1)} ms`,
 );
 
 const { uuid } = await convertOnce();
+const pacedTimes: number[] = [];
+await Promise.all(
+  Array.from({ length: POLLERS }, async (_, poller) => {
+    await new Promise((resolve) => setTimeout(resolve, (poller * 1000) / POLLERS));
+    for (let i = 0; i < 20; i++) {
+      const start = performance.now();
+      const response = await fetch(`${baseUrl}/v1/results/`, {
+        method: 'POST',
+        body: new URLSearchParams({ uuid }),
+      });
+      await response.json();
+      pacedTimes.push(performance.now() - start);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }),
+);
+console.log(
+  `/v1/results/ (${POLLERS} pollers polling every second, ${POLLERS * 20} polls): p50 ${percentile(pacedTimes, 50).toFixed(1)} ms, p99 ${percentile(pacedTimes, 99).toFixed(1)} ms`,
+);
 const pollTimes: number[] = [];
 await Promise.all(
   Array.from({ length: POLLERS }, async () => {
@@ -116,7 +149,7 @@ await Promise.all(
   }),
 );
 console.log(
-  `/v1/results/ (${POLLERS} concurrent pollers, ${POLLERS * POLLS_EACH} polls): p50 ${percentile(pollTimes, 50).toFixed(1)} ms, p99 ${percentile(pollTimes, 99).toFixed(1)} ms`,
+  `/v1/results/ (${POLLERS} pollers back to back, ${POLLERS * POLLS_EACH} polls): p50 ${percentile(pollTimes, 50).toFixed(1)} ms, p99 ${percentile(pollTimes, 99).toFixed(1)} ms`,
 );
 console.log('targets: convert p99 <= 50 ms; results p99 <= 10 ms');
 
