@@ -26,7 +26,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     print(usage);
     return 0;
   }
-  const config = loadCoreConfig();
+  // A terminal tool has nothing else on its event loop: infer on the calling thread unless told.
+  const config = loadCoreConfig({ INFERENCE_THREAD: 'false', ...process.env });
   if (command.kind === 'models-list') {
     await listModels(config, print);
     return 0;

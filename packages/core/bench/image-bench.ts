@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import {
+  closeInferenceThread,
   type ImageStageTimings,
   loadCoreConfig,
   loadModel,
@@ -85,30 +86,43 @@ async function main(): Promise<void> {
   const bare = await bareInferenceMs();
   console.log(`bare session.run: ${bare.toFixed(1)} ms`);
   const header = ['size', 'input KB', ...stageNames, 'bare run', 'total/bare'];
-  console.log(header.join('\t'));
-  for (const size of sizes) {
-    const jpeg = await makeJpeg(size.width, size.height);
-    const timings: ImageStageTimings[] = [];
-    for (let i = 0; i < runs + 1; i++) {
-      const result = await removeImageBackground(jpeg, { model: modelName }, { config });
-      if (i > 0) timings.push(result.timings);
-    }
-    const medians = stageNames.map((stage) => median(timings.map((t) => t[stage])));
-    const sameRunBare = await bareInferenceMs();
-    const total = medians[stageNames.indexOf('total')]!;
+  for (const inferenceThread of [false, true]) {
+    const modeConfig = { ...config, inferenceThread };
     console.log(
-      [
-        `${size.label} (${size.width}x${size.height})`,
-        (jpeg.length / 1024).toFixed(0),
-        ...medians.map((value) => value.toFixed(1)),
-        sameRunBare.toFixed(1),
-        `${(total / sameRunBare).toFixed(2)}x`,
-      ].join('\t'),
+      inferenceThread
+        ? '\ninference on the inference thread (servers: INFERENCE_THREAD=true, the default)'
+        : '\ninference on the calling thread (the CLI: INFERENCE_THREAD=false)',
     );
+    console.log(header.join('\t'));
+    for (const size of sizes) {
+      const jpeg = await makeJpeg(size.width, size.height);
+      const timings: ImageStageTimings[] = [];
+      for (let i = 0; i < runs + 1; i++) {
+        const result = await removeImageBackground(
+          jpeg,
+          { model: modelName },
+          { config: modeConfig },
+        );
+        if (i > 0) timings.push(result.timings);
+      }
+      const medians = stageNames.map((stage) => median(timings.map((t) => t[stage])));
+      const sameRunBare = await bareInferenceMs();
+      const total = medians[stageNames.indexOf('total')]!;
+      console.log(
+        [
+          `${size.label} (${size.width}x${size.height})`,
+          (jpeg.length / 1024).toFixed(0),
+          ...medians.map((value) => value.toFixed(1)),
+          sameRunBare.toFixed(1),
+          `${(total / sameRunBare).toFixed(2)}x`,
+        ].join('\t'),
+      );
+    }
   }
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   console.log(`peak RSS: ${peakRssMb.toFixed(0)} MB`);
   console.log('target: total/bare <= 1.25x at 1 MP');
+  await closeInferenceThread();
 }
 
 await main();

@@ -37,6 +37,7 @@ export const coreEnvSchema = z.object({
   MODEL_BASE_URL: z.url().default(REMBG_RELEASE_URL),
   ORT_INTRA_OP_THREADS: positiveInt.optional(),
   IMAGE_THREADS: positiveInt.optional(),
+  INFERENCE_THREAD: z.enum(['true', 'false']).default('true'),
 });
 
 /** Settings the pipeline runs with. Build one with `loadCoreConfig` or by hand in tests. */
@@ -57,6 +58,12 @@ export interface CoreConfig {
   intraOpThreads: number | undefined;
   /** libvips threads per image operation (sharp.concurrency); defaults to the core count. */
   imageThreads: number;
+  /**
+   * Run image inference on the process's inference thread (true: the event loop stays free, as a
+   * server needs) or on the calling thread (false: slightly lower latency, for the CLI). Video
+   * always uses the inference thread.
+   */
+  inferenceThread: boolean;
 }
 
 /**
@@ -100,5 +107,6 @@ export function loadCoreConfig(env: NodeJS.ProcessEnv = process.env): CoreConfig
     modelBaseUrl: values.MODEL_BASE_URL.replace(/\/+$/, ''),
     intraOpThreads: values.ORT_INTRA_OP_THREADS,
     imageThreads: values.IMAGE_THREADS ?? availableParallelism(),
+    inferenceThread: values.INFERENCE_THREAD === 'true',
   };
 }

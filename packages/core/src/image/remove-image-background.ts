@@ -5,16 +5,17 @@ import { BgRemoverError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { matteImage } from '../matting/matte-image.js';
 import type { ModelName } from '../models/registry.js';
+import { loadModel } from '../models/sessions.js';
 import { chooseModel } from '../models/substitutes.js';
 import { parseHexColor } from '../params/color.js';
 import type { ImageParams, ImageParamsInput } from '../params/image-params.js';
 import { parseImageParams } from '../params/parse.js';
-import { loadThreadedModel } from '../video/inference-thread.js';
+import { loadThreadedModel, type ThreadedModel } from '../video/inference-thread.js';
 import { fitBackgroundImage } from './background-image.js';
 import { composeOver, composeOverColor, cutOut } from './compose.js';
 import { decodePixels, inspectImage, type RawImage, rawImageToSharp, readInput } from './decode.js';
 import { encodePng } from './encode.js';
-import { resizeMask } from './mask.js';
+import { predictMask, resizeMask } from './mask.js';
 import { normalizeForModel, resizeForModel } from './model-input.js';
 import { useImageThreads } from './runtime.js';
 
@@ -86,9 +87,11 @@ export async function removeImageBackground(
 
   const { model: modelName, warnings: modelWarnings } = await chooseModel(parsed.model, config);
   warnings.push(...modelWarnings);
-  // Inference runs on the process's inference thread: onnxruntime's session.run holds the
-  // calling thread for the whole run, and the event loop must stay free (lock renewal, HTTP).
-  const modelLoading = loadThreadedModel(modelName, config);
+  // onnxruntime's session.run holds the calling thread for the whole run: servers run it on the
+  // inference thread so their event loop stays free (lock renewal, HTTP); the CLI may not.
+  const modelLoading = config.inferenceThread
+    ? loadThreadedModel(modelName, config)
+    : loadCallerThreadModel(modelName, config);
   modelLoading.catch(() => undefined);
   const image = await inspectImage(await readInput(input), config.maxInputPixels);
 
@@ -202,4 +205,15 @@ function collectWarnings(params: ImageParams, options: RemoveImageOptions): stri
     warnings.push(`the background picture is ignored because bg_type=${params.bg_type}`);
   }
   return warnings;
+}
+
+/** The model on the calling thread, with the same shape as the inference thread's handle. */
+async function loadCallerThreadModel(name: ModelName, config: CoreConfig): Promise<ThreadedModel> {
+  const model = await loadModel(name, config);
+  return {
+    name,
+    inputSize: model.spec.inputSize,
+    normalization: model.spec.input,
+    predict: (input) => predictMask(model, input),
+  };
 }

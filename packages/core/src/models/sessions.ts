@@ -85,6 +85,9 @@ async function openSession(
   const baseOptions: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'all',
     ...(config.intraOpThreads ? { intraOpNumThreads: config.intraOpThreads } : {}),
+    // onnxruntime's pool threads spin after each run by default, burning the cores that image
+    // decoding, matte scaling and encoding need right then.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
   for (const provider of config.executionProviders) {
     if (provider === 'cpu') break;
