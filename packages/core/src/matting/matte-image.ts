@@ -8,11 +8,8 @@
  * (tests, `tsx`, the `source` export condition).
  */
 
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker, type WorkerOptions } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../threads/module-worker.js';
 import type { MatteInput, MatteOutput, MattingParams } from './compute-matte.js';
 import type { MattingReply, MattingRequest } from './matting-protocol.js';
 
@@ -88,8 +85,7 @@ export async function closeMattingWorker(): Promise<void> {
 
 function startedWorker(): Worker {
   if (worker) return worker;
-  const { entry, options } = workerEntry();
-  const thread = new Worker(entry, options);
+  const thread = startModuleWorker(import.meta.url, 'matting-worker', 'alpha matting');
   thread.unref();
   thread.on('message', (reply: MattingReply) => {
     const job = pending.get(reply.id);
@@ -111,35 +107,4 @@ function startedWorker(): Worker {
   });
   worker = thread;
   return thread;
-}
-
-/** The worker's entry: the built file, or the TypeScript source behind tsx's ESM hooks. */
-function workerEntry(): { entry: string | URL; options: WorkerOptions } {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return { entry: new URL('./matting-worker.js', here), options: {} };
-  const source = new URL('./matting-worker.ts', here).href;
-  const register = tsxRegisterUrl();
-  // Node 20 applies hooks registered inside a worker to that worker's later imports only, so
-  // the entry is a one-line bootstrap that registers tsx and then imports the real module.
-  const code = `import(${JSON.stringify(register)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); });`;
-  return { entry: code, options: { eval: true } };
-}
-
-/** The file URL of tsx's ESM registration API (`tsx/esm/api`, import condition). */
-function tsxRegisterUrl(): string {
-  const require = createRequire(import.meta.url);
-  let manifestPath: string;
-  try {
-    manifestPath = require.resolve('tsx/package.json');
-  } catch {
-    throw new Error(
-      'alpha matting from the TypeScript sources needs the tsx package to start its worker thread; install dev dependencies or run the built package',
-    );
-  }
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
-    exports?: Record<string, { import?: { default?: string } }>;
-  };
-  const target = manifest.exports?.['./esm/api']?.import?.default;
-  if (!target) throw new Error(`tsx at ${manifestPath} has no ./esm/api export`);
-  return pathToFileURL(join(dirname(manifestPath), target)).href;
 }

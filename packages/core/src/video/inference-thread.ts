@@ -8,14 +8,11 @@
  * The thread's file is `inference-worker.js` next to this module in built code, and
  * `inference-worker.ts` through tsx's ESM hooks when running from the TypeScript sources.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { CoreConfig } from '../config.js';
 import { BgRemoverError } from '../errors.js';
 import type { InputNormalization, ModelName } from '../models/registry.js';
+import { startModuleWorker } from '../threads/module-worker.js';
 import type { InferenceReply, InferenceRequest } from './inference-protocol.js';
 
 /** A model ready on the inference thread. */
@@ -89,10 +86,7 @@ function send(
 
 function startedThread(): Worker {
   if (thread) return thread;
-  const here = import.meta.url;
-  const worker = here.endsWith('.ts')
-    ? new Worker(bootstrapThroughTsx(new URL('./inference-worker.ts', here).href), { eval: true })
-    : new Worker(new URL('./inference-worker.js', here));
+  const worker = startModuleWorker(import.meta.url, 'inference-worker', 'video inference');
   worker.unref();
   worker.on('message', (reply: InferenceReply) => {
     const job = pending.get(reply.id);
@@ -120,27 +114,4 @@ function startedThread(): Worker {
   });
   thread = worker;
   return worker;
-}
-
-/**
- * Worker code that registers tsx's ESM hooks and then imports `moduleUrl` (Node 20 applies hooks
- * registered in a worker only to that worker's later imports). Sources only; needs tsx.
- */
-function bootstrapThroughTsx(moduleUrl: string): string {
-  const require = createRequire(import.meta.url);
-  let manifestPath: string;
-  try {
-    manifestPath = require.resolve('tsx/package.json');
-  } catch {
-    throw new Error(
-      'video from the TypeScript sources needs the tsx package for its inference thread; install dev dependencies or run the built package',
-    );
-  }
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
-    exports?: Record<string, { import?: { default?: string } }>;
-  };
-  const api = manifest.exports?.['./esm/api']?.import?.default;
-  if (!api) throw new Error(`tsx at ${manifestPath} has no ./esm/api export`);
-  const apiUrl = pathToFileURL(join(dirname(manifestPath), api)).href;
-  return `import(${JSON.stringify(apiUrl)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(moduleUrl)}); });`;
 }
