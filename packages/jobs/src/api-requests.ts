@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 
 /** How one file of an API request stands. */
 export type ApiFileState =
@@ -36,11 +36,6 @@ export class ApiRequestStore {
     private readonly ttlMs: number,
     private readonly keyPrefix = 'bgremover:request:',
   ) {}
-
-  /** Opens a store on its own Redis connection. */
-  static connect(redisUrl: string, ttlMs: number): ApiRequestStore {
-    return new ApiRequestStore(new Redis(redisUrl, { maxRetriesPerRequest: 3 }), ttlMs);
-  }
 
   private key(requestId: string): string {
     return `${this.keyPrefix}${requestId}`;
