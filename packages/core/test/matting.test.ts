@@ -182,7 +182,11 @@ describe('closed-form matting solver', () => {
   }
   const epsilon = 1e-5;
 
-  for (const preconditioner of ['incomplete-cholesky', 'jacobi'] as const) {
+  for (const preconditioner of [
+    'modified-incomplete-cholesky',
+    'incomplete-cholesky',
+    'jacobi',
+  ] as const) {
     it(`satisfies L_UU x = -L_UK alpha_K to a tight residual (${preconditioner})`, () => {
       const system = buildMattingSystem(image, trimap, width, height, epsilon);
       expect(system.pixels.length).toBe(countOf(trimap, 128));

@@ -14,7 +14,7 @@ export interface SolveOptions {
   maxIterations: number;
   /** Starting guess, one value per row; zeros when left out. */
   initialGuess?: Float64Array;
-  /** Incomplete Cholesky, IC(0), unless told otherwise. */
+  /** Modified incomplete Cholesky, MIC(0), unless told otherwise. */
   preconditioner?: PreconditionerKind;
   /**
    * Precision of the matrix in the iteration's products: float32 (the default) halves their
@@ -53,7 +53,7 @@ export function solveConjugateGradient(system: StencilSystem, options: SolveOpti
   const operator = stencilOperator(system, options.matrixPrecision ?? 'float32');
   const preconditioner = buildPreconditioner(
     system,
-    options.preconditioner ?? 'incomplete-cholesky',
+    options.preconditioner ?? 'modified-incomplete-cholesky',
   );
   const iterations = conjugateGradient(operator, preconditioner, b, x, {
     relativeTolerance: options.relativeTolerance,
