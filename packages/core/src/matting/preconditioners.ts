@@ -101,23 +101,23 @@ function incompleteCholesky(system: StencilSystem, modification: number): Precon
   const rowAt = new Int32Array(paddedWidth * (system.height + 4)).fill(-1);
   for (let row = 0; row < rows; row++) rowAt[padded[row]!] = row;
   const lowerOffsets = stencilOffsets(system.width).subarray(0, LOWER);
-  const targets = fillTargets();
-  const { coefficients } = system;
-  // Unit lower L (by position), pivots D and the upper rows of U = D L^T, as IKJ produces them.
-  const lower = new Float64Array(rows * LOWER);
-  const upper = new Float64Array(rows * LOWER);
-  const pivots = new Float64Array(rows);
   const neighbours = new Int32Array(rows * LOWER);
   for (let row = 0; row < rows; row++) {
-    for (let p = 0; p < LOWER; p++) {
-      neighbours[row * LOWER + p] = rowAt[padded[row]! + lowerOffsets[p]!]!;
-    }
+    const m = padded[row]!;
+    for (let p = 0; p < LOWER; p++) neighbours[row * LOWER + p] = rowAt[m + lowerOffsets[p]!]!;
   }
+  const targets = fillTargets();
+  const { coefficients } = system;
+  // M = L D L^T with L unit lower triangular. IKJ also gives the rows of U = D L^T, which the
+  // later rows' elimination reads.
+  const lower = new Float32Array(rows * LOWER);
+  const upper = new Float64Array(rows * LOWER);
+  const pivots = new Float64Array(rows);
   const work = new Float64Array(STENCIL_SIZE + 1);
   let shift = 0;
   for (let attempt = 0; ; attempt++) {
     let brokeDown = false;
-    for (let row = 0; row < rows && !brokeDown; row++) {
+    for (let row = 0; row < rows; row++) {
       const aBase = row * STENCIL_SIZE;
       for (let o = 0; o < STENCIL_SIZE; o++) work[o] = coefficients[aBase + o]!;
       work[DROPPED] = 0;
@@ -133,63 +133,52 @@ function incompleteCholesky(system: StencilSystem, modification: number): Precon
         lower[base + p] = l;
         const kBase = k * LOWER;
         const tBase = p * LOWER;
-        for (let u = 0; u < LOWER; u++) {
-          work[targets[tBase + u]!]! -= l * upper[kBase + u]!;
-        }
+        for (let u = 0; u < LOWER; u++) work[targets[tBase + u]!]! -= l * upper[kBase + u]!;
       }
       const diagonal = coefficients[aBase + CENTRE]!;
+      if (!(diagonal > 1e-12)) {
+        // An unknown that no window constrains (cannot occur with whole-picture windows).
+        pivots[row] = 1;
+        upper.fill(0, base, base + LOWER);
+        continue;
+      }
       const pivot = work[CENTRE]! + diagonal * shift + modification * work[DROPPED]!;
-      if (!(pivot > diagonal * (1 + shift) * PIVOT_FLOOR) && diagonal > 1e-12) {
+      if (!(pivot > diagonal * (1 + shift) * PIVOT_FLOOR)) {
         brokeDown = true;
         break;
       }
-      pivots[row] = diagonal > 1e-12 ? pivot : 1;
+      pivots[row] = pivot;
       for (let u = 0; u < LOWER; u++) upper[base + u] = work[CENTRE + 1 + u]!;
     }
     if (!brokeDown) break;
     if (attempt >= 8) return jacobi(system);
     shift = shift === 0 ? 1e-3 : shift * 4;
   }
-
-  // As a Cholesky factor L D^1/2 for the triangular solves.
-  const factor = new Float64Array(rows * (LOWER + 1));
-  const roots = pivots.map(Math.sqrt);
-  for (let row = 0; row < rows; row++) {
-    const base = row * (LOWER + 1);
-    for (let p = 0; p < LOWER; p++) {
-      const k = neighbours[row * LOWER + p]!;
-      factor[base + p] = k < 0 ? 0 : lower[row * LOWER + p]! * roots[k]!;
-    }
-    factor[base + LOWER] = roots[row]!;
-  }
-  return triangularSolves(system, neighbours, factor);
+  return triangularSolves(system, padded, neighbours, lower, pivots);
 }
 
 /**
- * M^-1 r = L^-T L^-1 r by forward and backward substitution on grids padded by two pixels,
- * whose known and outside cells stay zero, so neither loop needs a branch. The factor is kept
- * in float32 (it only steers the iteration) and its upper half transposed per row, so both
- * sweeps read rows in order.
+ * M^-1 r = L^-T D^-1 L^-1 r by forward and backward substitution on grids padded by two
+ * pixels, whose known and outside cells stay zero, so neither loop needs a branch. L is kept in
+ * float32 (it only steers the iteration); the backward sweep reads L^T, transposed per row from
+ * the same values (so M stays exactly symmetric), and both sweeps read rows in order.
  */
 function triangularSolves(
   system: StencilSystem,
+  padded: Int32Array,
   neighbours: Int32Array,
-  factor: Float64Array,
+  lower: Float32Array,
+  pivots: Float64Array,
 ): Preconditioner {
   const rows = system.pixels.length;
-  const padded = paddedIndices(system);
-  const lower = new Float32Array(rows * LOWER);
   const upper = new Float32Array(rows * LOWER);
   const inverseDiagonal = new Float64Array(rows);
   for (let row = 0; row < rows; row++) {
-    const base = row * (LOWER + 1);
-    inverseDiagonal[row] = 1 / factor[base + LOWER]!;
+    inverseDiagonal[row] = 1 / pivots[row]!;
     for (let o = 0; o < LOWER; o++) {
-      const value = factor[base + o]!;
-      lower[row * LOWER + o] = value;
       const j = neighbours[row * LOWER + o]!;
       // Row j's upper neighbour at the mirrored position is this row.
-      if (j >= 0) upper[j * LOWER + (STENCIL_SIZE - 1 - o - (CENTRE + 1))] = value;
+      if (j >= 0) upper[j * LOWER + (LOWER - 1 - o)] = lower[row * LOWER + o]!;
     }
   }
   const w = system.width + 4;
@@ -219,7 +208,7 @@ function triangularSolves(
             l[o + 9]! * f[b + 2]! +
             l[o + 10]! * f[m - 2]! +
             l[o + 11]! * f[m - 1]!);
-        f[m] = sum * inverseDiagonal[row]!;
+        f[m] = sum;
       }
       const g = backward;
       const u = upper;
@@ -228,8 +217,8 @@ function triangularSolves(
         const o = row * LOWER;
         const a = m + w;
         const b = m + 2 * w;
-        const sum =
-          f[m]! -
+        const value =
+          f[m]! * inverseDiagonal[row]! -
           (u[o]! * g[m + 1]! +
             u[o + 1]! * g[m + 2]! +
             u[o + 2]! * g[a - 2]! +
@@ -242,7 +231,6 @@ function triangularSolves(
             u[o + 9]! * g[b]! +
             u[o + 10]! * g[b + 1]! +
             u[o + 11]! * g[b + 2]!);
-        const value = sum * inverseDiagonal[row]!;
         g[m] = value;
         into[row] = value;
       }
