@@ -87,8 +87,9 @@ export function computeMatte(input: MatteInput): MatteOutput {
   const scaled = workingWidth !== width || workingHeight !== height;
   const image = scaled
     ? shrinkByArea(rgb, width, height, workingWidth, workingHeight, 3)
-    : Float32Array.from(rgb);
-  for (let i = 0; i < image.length; i++) image[i]! /= 255;
+    : new Float32Array(rgb.length);
+  const source = scaled ? image : rgb;
+  for (let i = 0; i < image.length; i++) image[i] = source[i]! / 255;
   const workingMask = scaled
     ? roundToBytes(shrinkByArea(mask, width, height, workingWidth, workingHeight, 1))
     : mask;

@@ -95,54 +95,53 @@ function relaxLevel(
   options: ForegroundOptions,
 ): void {
   const { regularization, gradientWeight } = options;
-  const neighbours = [0, 0, 0, 0];
+  const f = foreground;
+  const b = background;
   for (let y = 0; y < height; y++) {
     const up = y > 0 ? -width : 0;
     const down = y < height - 1 ? width : 0;
     for (let x = 0; x < width; x++) {
       const pixel = y * width + x;
-      neighbours[0] = pixel + (x > 0 ? -1 : 0);
-      neighbours[1] = pixel + (x < width - 1 ? 1 : 0);
-      neighbours[2] = pixel + up;
-      neighbours[3] = pixel + down;
       const a0 = alpha[pixel]!;
       const a1 = 1 - a0;
-      let a00 = a0 * a0;
-      const a01 = a0 * a1;
-      let a11 = a1 * a1;
       const offset = pixel * 3;
+      // The four neighbours (left, right, up, down; the pixel itself at the picture's edge),
+      // unrolled: each pulls F and B towards its own, weighted by the change in alpha.
+      const n0 = pixel + (x > 0 ? -1 : 0);
+      const n1 = pixel + (x < width - 1 ? 1 : 0);
+      const n2 = pixel + up;
+      const n3 = pixel + down;
+      const w0 = regularization + gradientWeight * Math.abs(a0 - alpha[n0]!);
+      const w1 = regularization + gradientWeight * Math.abs(a0 - alpha[n1]!);
+      const w2 = regularization + gradientWeight * Math.abs(a0 - alpha[n2]!);
+      const w3 = regularization + gradientWeight * Math.abs(a0 - alpha[n3]!);
+      const o0 = n0 * 3;
+      const o1 = n1 * 3;
+      const o2 = n2 * 3;
+      const o3 = n3 * 3;
       const red = image[offset]!;
       const green = image[offset + 1]!;
       const blue = image[offset + 2]!;
-      let fr = a0 * red;
-      let fg = a0 * green;
-      let fb = a0 * blue;
-      let br = a1 * red;
-      let bg = a1 * green;
-      let bb = a1 * blue;
-      for (let n = 0; n < 4; n++) {
-        const other = neighbours[n]!;
-        const weight = regularization + gradientWeight * Math.abs(a0 - alpha[other]!);
-        a00 += weight;
-        a11 += weight;
-        const o = other * 3;
-        fr += weight * foreground[o]!;
-        fg += weight * foreground[o + 1]!;
-        fb += weight * foreground[o + 2]!;
-        br += weight * background[o]!;
-        bg += weight * background[o + 1]!;
-        bb += weight * background[o + 2]!;
-      }
+      const fr = a0 * red + w0 * f[o0]! + w1 * f[o1]! + w2 * f[o2]! + w3 * f[o3]!;
+      const fg = a0 * green + w0 * f[o0 + 1]! + w1 * f[o1 + 1]! + w2 * f[o2 + 1]! + w3 * f[o3 + 1]!;
+      const fb = a0 * blue + w0 * f[o0 + 2]! + w1 * f[o1 + 2]! + w2 * f[o2 + 2]! + w3 * f[o3 + 2]!;
+      const br = a1 * red + w0 * b[o0]! + w1 * b[o1]! + w2 * b[o2]! + w3 * b[o3]!;
+      const bg = a1 * green + w0 * b[o0 + 1]! + w1 * b[o1 + 1]! + w2 * b[o2 + 1]! + w3 * b[o3 + 1]!;
+      const bb = a1 * blue + w0 * b[o0 + 2]! + w1 * b[o1 + 2]! + w2 * b[o2 + 2]! + w3 * b[o3 + 2]!;
+      const weights = w0 + w1 + w2 + w3;
+      const a00 = a0 * a0 + weights;
+      const a01 = a0 * a1;
+      const a11 = a1 * a1 + weights;
       const inverseDeterminant = 1 / (a00 * a11 - a01 * a01);
       const m00 = a11 * inverseDeterminant;
       const m01 = -a01 * inverseDeterminant;
       const m11 = a00 * inverseDeterminant;
-      foreground[offset] = clamp01(m00 * fr + m01 * br);
-      foreground[offset + 1] = clamp01(m00 * fg + m01 * bg);
-      foreground[offset + 2] = clamp01(m00 * fb + m01 * bb);
-      background[offset] = clamp01(m01 * fr + m11 * br);
-      background[offset + 1] = clamp01(m01 * fg + m11 * bg);
-      background[offset + 2] = clamp01(m01 * fb + m11 * bb);
+      f[offset] = clamp01(m00 * fr + m01 * br);
+      f[offset + 1] = clamp01(m00 * fg + m01 * bg);
+      f[offset + 2] = clamp01(m00 * fb + m01 * bb);
+      b[offset] = clamp01(m01 * fr + m11 * br);
+      b[offset + 1] = clamp01(m01 * fg + m11 * bg);
+      b[offset + 2] = clamp01(m01 * fb + m11 * bb);
     }
   }
 }
@@ -176,15 +175,34 @@ function resizeNearest(
   const result = new Float32Array(width * height * channels);
   const columns = new Int32Array(width);
   for (let x = 0; x < width; x++) {
-    columns[x] = Math.min(sourceWidth - 1, Math.floor(((x + 0.5) * sourceWidth) / width));
+    columns[x] =
+      Math.min(sourceWidth - 1, Math.floor(((x + 0.5) * sourceWidth) / width)) * channels;
   }
+  const rowLength = width * channels;
+  let previousY = -1;
   for (let y = 0; y < height; y++) {
     const sourceY = Math.min(sourceHeight - 1, Math.floor(((y + 0.5) * sourceHeight) / height));
-    const sourceRow = sourceY * sourceWidth;
-    for (let x = 0; x < width; x++) {
-      const from = (sourceRow + columns[x]!) * channels;
-      const to = (y * width + x) * channels;
-      for (let c = 0; c < channels; c++) result[to + c] = source[from + c]!;
+    const target = y * rowLength;
+    if (sourceY === previousY) {
+      // Enlarging: this row repeats the one above.
+      result.copyWithin(target, target - rowLength, target);
+      continue;
+    }
+    previousY = sourceY;
+    const sourceRow = sourceY * sourceWidth * channels;
+    if (channels === 3) {
+      for (let x = 0; x < width; x++) {
+        const from = sourceRow + columns[x]!;
+        const to = target + x * 3;
+        result[to] = source[from]!;
+        result[to + 1] = source[from + 1]!;
+        result[to + 2] = source[from + 2]!;
+      }
+    } else {
+      for (let x = 0; x < width; x++) {
+        const from = sourceRow + columns[x]!;
+        for (let c = 0; c < channels; c++) result[target + x * channels + c] = source[from + c]!;
+      }
     }
   }
   return result;

@@ -12,6 +12,15 @@ export const STENCIL_SIDE = 5;
 /** Coefficients stored per row: one per pixel of the 5x5 neighbourhood. */
 export const STENCIL_SIZE = STENCIL_SIDE * STENCIL_SIDE;
 
+/** Stencil position of window pixel b relative to window pixel a, indexed a * 9 + b. */
+const PAIR_POSITION = Uint8Array.from({ length: 81 }, (_, index) => {
+  const a = Math.floor(index / 9);
+  const b = index % 9;
+  const dx = (b % 3) - (a % 3);
+  const dy = Math.floor(b / 3) - Math.floor(a / 3);
+  return (dy + 2) * STENCIL_SIDE + dx + 2;
+});
+
 /**
  * A sparse symmetric positive-definite system in stencil form. Row `r` is the unknown pixel
  * `pixels[r]`; `coefficients[r * 25 + (dy + 2) * 5 + (dx + 2)]` multiplies the unknown at
@@ -76,6 +85,8 @@ export function buildMattingSystem(
   }
 
   const windowPixels = new Int32Array(9);
+  const windowRows = new Int32Array(9); // row of each window pixel, -1 when known
+  const windowForeground = new Uint8Array(9);
   const deviations = new Float64Array(27); // colour minus window mean, per window pixel
   const weighted = new Float64Array(27); // inverse covariance times deviation
   const regularisation = epsilon / 9;
@@ -87,6 +98,8 @@ export function buildMattingSystem(
     for (let k = 0; k < 9; k++) {
       const pixel = centre + ((k / 3) | 0) * width - width + (k % 3) - 1;
       windowPixels[k] = pixel;
+      windowRows[k] = rowOfPixel[pixel]!;
+      windowForeground[k] = trimap[pixel] === TRIMAP_FOREGROUND ? 1 : 0;
       meanR += image[pixel * 3]!;
       meanG += image[pixel * 3 + 1]!;
       meanB += image[pixel * 3 + 2]!;
@@ -143,17 +156,16 @@ export function buildMattingSystem(
       weighted[k * 3 + 1] = i01 * r + i11 * g + i12 * b;
       weighted[k * 3 + 2] = i02 * r + i12 * g + i22 * b;
     }
+    // The window's 9x9 block is symmetric: each pair (a, b <= a) is computed once and added to
+    // both rows (or, where one pixel is known, to the other's right-hand side).
     for (let a = 0; a < 9; a++) {
-      const row = rowOfPixel[windowPixels[a]!]!;
-      if (row < 0) continue;
+      const rowA = windowRows[a]!;
       const wr = weighted[a * 3]!;
       const wg = weighted[a * 3 + 1]!;
       const wb = weighted[a * 3 + 2]!;
-      const ax = a % 3;
-      const ay = (a / 3) | 0;
-      const rowBase = row * STENCIL_SIZE;
-      let knownSum = 0;
-      for (let b = 0; b < 9; b++) {
+      for (let b = 0; b <= a; b++) {
+        const rowB = windowRows[b]!;
+        if (rowA < 0 && rowB < 0) continue;
         const affinity =
           (1 +
             wr * deviations[b * 3]! +
@@ -161,15 +173,17 @@ export function buildMattingSystem(
             wb * deviations[b * 3 + 2]!) /
           9;
         const value = (a === b ? 1 : 0) - affinity;
-        const other = windowPixels[b]!;
-        if (rowOfPixel[other]! >= 0) {
-          const offset = ((b / 3) | 0) - ay + 2;
-          coefficients[rowBase + offset * STENCIL_SIDE + (b % 3) - ax + 2]! += value;
-        } else if (trimap[other] === TRIMAP_FOREGROUND) {
-          knownSum += value;
+        if (rowA >= 0) {
+          if (rowB >= 0) {
+            coefficients[rowA * STENCIL_SIZE + PAIR_POSITION[a * 9 + b]!]! += value;
+            if (a !== b) coefficients[rowB * STENCIL_SIZE + PAIR_POSITION[b * 9 + a]!]! += value;
+          } else if (windowForeground[b]) {
+            rightHandSide[rowA]! -= value;
+          }
+        } else if (windowForeground[a]) {
+          rightHandSide[rowB]! -= value;
         }
       }
-      rightHandSide[row]! -= knownSum;
     }
   }
   return { width, height, pixels, rowOfPixel, coefficients, rightHandSide };

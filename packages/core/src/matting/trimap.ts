@@ -79,8 +79,9 @@ export function buildTrimap(
 /**
  * Binary erosion of a 0/1 image by a size x size square: a pixel stays 1 only when every pixel
  * of the square window at offsets -floor(size/2) .. size-1-floor(size/2) is 1. Pixels outside
- * the picture count as `outsideValue`. Separable (rows, then columns), linear in the pixel count
- * whatever the kernel size.
+ * the picture count as `outsideValue`. Separable (rows, then columns), each pass a sliding
+ * count of the zeros in the window, so linear in the pixel count whatever the kernel size; the
+ * column pass keeps one count per column and walks the rows in memory order.
  */
 export function erodeSquare(
   binary: Uint8Array,
@@ -90,41 +91,53 @@ export function erodeSquare(
   outsideValue: boolean,
 ): Uint8Array {
   if (size <= 1) return binary.slice();
+  const before = Math.floor(size / 2);
+  const after = size - 1 - before;
+  const outsideZero = outsideValue ? 0 : 1;
+  // Rows: zeros[x] counts the zeros of the window centred (by the offsets above) on x.
   const rows = new Uint8Array(binary.length);
-  const line = new Uint8Array(Math.max(width, height));
-  const out = new Uint8Array(Math.max(width, height));
   for (let y = 0; y < height; y++) {
     const start = y * width;
-    for (let x = 0; x < width; x++) line[x] = binary[start + x]!;
-    erodeLine(line, out, width, size, outsideValue);
-    for (let x = 0; x < width; x++) rows[start + x] = out[x]!;
+    let zeros = 0;
+    for (let x = -before; x <= after; x++) {
+      zeros += x < 0 || x >= width ? outsideZero : 1 - binary[start + x]!;
+    }
+    for (let x = 0; x < width; x++) {
+      rows[start + x] = zeros === 0 ? 1 : 0;
+      const entering = x + after + 1;
+      const leaving = x - before;
+      zeros +=
+        (entering >= width ? outsideZero : 1 - binary[start + entering]!) -
+        (leaving < 0 ? outsideZero : 1 - binary[start + leaving]!);
+    }
   }
+  // Columns, all at once: one running count per column, updated a row at a time.
+  const zeros = new Int32Array(width);
+  for (let y = -before; y <= after; y++) addRow(zeros, rows, y, width, height, outsideZero, 1);
   const result = new Uint8Array(binary.length);
-  for (let x = 0; x < width; x++) {
-    for (let y = 0; y < height; y++) line[y] = rows[y * width + x]!;
-    erodeLine(line, out, height, size, outsideValue);
-    for (let y = 0; y < height; y++) result[y * width + x] = out[y]!;
+  for (let y = 0; y < height; y++) {
+    const start = y * width;
+    for (let x = 0; x < width; x++) result[start + x] = zeros[x] === 0 ? 1 : 0;
+    addRow(zeros, rows, y + after + 1, width, height, outsideZero, 1);
+    addRow(zeros, rows, y - before, width, height, outsideZero, -1);
   }
   return result;
 }
 
-/** One-dimensional erosion with a running count of zeros inside the window. */
-function erodeLine(
-  line: Uint8Array,
-  out: Uint8Array,
-  length: number,
-  size: number,
-  outsideValue: boolean,
+/** Adds `sign` times the zeros of row `y` of a 0/1 image (outside rows: `outsideZero`). */
+function addRow(
+  zeros: Int32Array,
+  binary: Uint8Array,
+  y: number,
+  width: number,
+  height: number,
+  outsideZero: number,
+  sign: number,
 ): void {
-  const before = Math.floor(size / 2);
-  const after = size - 1 - before;
-  const outsideZero = outsideValue ? 0 : 1;
-  const zeroAt = (index: number): number =>
-    index < 0 || index >= length ? outsideZero : line[index] ? 0 : 1;
-  let zeros = 0;
-  for (let offset = -before; offset <= after; offset++) zeros += zeroAt(offset);
-  for (let i = 0; i < length; i++) {
-    out[i] = zeros === 0 ? 1 : 0;
-    zeros += zeroAt(i + after + 1) - zeroAt(i - before);
+  if (y < 0 || y >= height) {
+    if (outsideZero) for (let x = 0; x < width; x++) zeros[x]! += sign;
+    return;
   }
+  const start = y * width;
+  for (let x = 0; x < width; x++) zeros[x]! += sign * (1 - binary[start + x]!);
 }
