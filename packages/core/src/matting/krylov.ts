@@ -1,31 +1,37 @@
 /** The Krylov core of the matting solver: a matrix as an operator and preconditioned CG on it. */
 
-import { multiplyStencil, paddedIndices, type StencilSystem } from './laplacian.js';
+import {
+  multiplySymmetricStencil,
+  paddedIndices,
+  type StencilSystem,
+  upperStencil,
+} from './laplacian.js';
 import type { Preconditioner } from './preconditioners.js';
 
-/** A matrix as the iteration sees it: y = A v. */
+/** A matrix as the iteration sees it: y = A v, returning v . A v (CG needs it). */
 export interface LinearOperator {
   rows: number;
-  multiply(vector: Float64Array, into: Float64Array): void;
+  multiply(vector: Float64Array, into: Float64Array): number;
 }
 
 /**
- * The system's matrix as an operator. float32 coefficients halve the memory traffic of the
- * product, which bounds its speed.
+ * The system's (symmetric) matrix as an operator, from its upper half. float32 coefficients
+ * halve the memory traffic of the product, which bounds its speed.
  */
 export function stencilOperator(
   system: StencilSystem,
   precision: 'float32' | 'float64',
 ): LinearOperator {
-  const scratch = new Float64Array((system.width + 4) * (system.height + 4));
+  const gridSize = (system.width + 4) * (system.height + 4);
+  const values = new Float64Array(gridSize);
+  const sums = new Float64Array(gridSize);
   const padded = paddedIndices(system);
-  const coefficients =
-    precision === 'float64' ? system.coefficients : Float32Array.from(system.coefficients);
+  const upper = upperStencil(system.coefficients, precision);
   const paddedWidth = system.width + 4;
   return {
     rows: system.pixels.length,
     multiply(vector, into) {
-      multiplyStencil(coefficients, vector, into, scratch, padded, paddedWidth);
+      return multiplySymmetricStencil(upper, vector, into, values, sums, padded, paddedWidth);
     },
   };
 }
@@ -47,23 +53,30 @@ export function conjugateGradient(
   const p = new Float64Array(rows);
   const q = new Float64Array(rows);
   operator.multiply(x, q);
-  for (let i = 0; i < rows; i++) r[i] = b[i]! - q[i]!;
-  preconditioner.apply(r, z);
+  let rr = 0;
+  for (let i = 0; i < rows; i++) {
+    const value = b[i]! - q[i]!;
+    r[i] = value;
+    rr += value * value;
+  }
+  let rz = preconditioner.apply(r, z);
   p.set(z);
-  let rz = dot(r, z);
   const threshold = options.relativeTolerance * Math.sqrt(dot(b, b));
   let iterations = 0;
-  while (iterations < options.maxIterations && Math.sqrt(dot(r, r)) > threshold) {
-    operator.multiply(p, q);
-    const pq = dot(p, q);
+  // The dot products ride along the passes that produce their vectors (the loops are bound by
+  // memory traffic, so the extra arithmetic is free).
+  while (iterations < options.maxIterations && rr > threshold * threshold) {
+    const pq = operator.multiply(p, q);
     if (!(pq > 0) || !(rz > 0)) break; // lost positive definiteness to rounding: stop here
     const step = rz / pq;
+    rr = 0;
     for (let i = 0; i < rows; i++) {
       x[i]! += step * p[i]!;
-      r[i]! -= step * q[i]!;
+      const value = r[i]! - step * q[i]!;
+      r[i] = value;
+      rr += value * value;
     }
-    preconditioner.apply(r, z);
-    const rzNext = dot(r, z);
+    const rzNext = preconditioner.apply(r, z);
     const beta = rzNext / rz;
     rz = rzNext;
     for (let i = 0; i < rows; i++) p[i] = z[i]! + beta * p[i]!;

@@ -189,40 +189,112 @@ export function buildMattingSystem(
   return { width, height, pixels, rowOfPixel, coefficients, rightHandSide };
 }
 
+/** Coefficients kept per row by the symmetric product: the centre and the 12 after it. */
+export const UPPER_STENCIL_SIZE = (STENCIL_SIZE + 1) / 2;
+
 /**
- * Multiplies a stencil matrix (`coefficients`, 25 per row, for example the system's in float32)
- * by `vector` (one value per row) into `result`. `scratch` is a zeroed grid of (width + 4) x
- * (height + 4) values; only the rows' own cells are written, so the known and outside cells
- * stay zero between calls.
+ * The upper half of a stencil matrix (per row the centre and the 12 positions after it, in
+ * coefficient order), in float32 or float64, for `multiplySymmetricStencil`.
  */
-export function multiplyStencil(
-  coefficients: Float32Array | Float64Array,
+export function upperStencil(
+  coefficients: Float64Array,
+  precision: 'float32' | 'float64',
+): Float32Array | Float64Array {
+  const rows = coefficients.length / STENCIL_SIZE;
+  const upper =
+    precision === 'float32'
+      ? new Float32Array(rows * UPPER_STENCIL_SIZE)
+      : new Float64Array(rows * UPPER_STENCIL_SIZE);
+  const first = STENCIL_SIZE - UPPER_STENCIL_SIZE;
+  for (let row = 0; row < rows; row++) {
+    upper.set(
+      coefficients.subarray(row * STENCIL_SIZE + first, (row + 1) * STENCIL_SIZE),
+      row * UPPER_STENCIL_SIZE,
+    );
+  }
+  return upper;
+}
+
+/**
+ * Multiplies a symmetric stencil matrix, given by its upper half (`upperStencil`), by `vector`
+ * (one value per row) into `result`. Each row adds its upper products to its own sum and, by
+ * symmetry, its lower ones to the later rows' sums: half the coefficients and half the reads of
+ * the vector of a full 25-point product, about a quarter faster in V8. The matrix must be
+ * exactly symmetric (`buildMattingSystem`'s is: each pair is computed once for both rows).
+ * `values` and `sums` are grids of (width + 4) x (height + 4) whose known and outside cells
+ * are zero; only the rows' own cells are written, so they stay zero between calls. Returns
+ * vector . result.
+ */
+export function multiplySymmetricStencil(
+  upper: Float32Array | Float64Array,
   vector: Float64Array,
   result: Float64Array,
-  scratch: Float64Array,
+  values: Float64Array,
+  sums: Float64Array,
   paddedIndex: Int32Array,
   paddedWidth: number,
-): void {
+): number {
   const rows = paddedIndex.length;
-  const c = coefficients;
-  const s = scratch;
-  for (let row = 0; row < rows; row++) s[paddedIndex[row]!] = vector[row]!;
+  const c = upper;
+  const v = values;
+  const s = sums;
   for (let row = 0; row < rows; row++) {
-    const centre = paddedIndex[row]!;
-    let base = row * STENCIL_SIZE;
-    let sum = 0;
-    // Unrolled by stencil row: about 2.5x faster in V8 than a loop over an offset table.
-    for (let k = centre - 2 * paddedWidth; k <= centre + 2 * paddedWidth; k += paddedWidth) {
-      sum +=
-        c[base]! * s[k - 2]! +
-        c[base + 1]! * s[k - 1]! +
-        c[base + 2]! * s[k]! +
-        c[base + 3]! * s[k + 1]! +
-        c[base + 4]! * s[k + 2]!;
-      base += STENCIL_SIDE;
-    }
-    result[row] = sum;
+    const m = paddedIndex[row]!;
+    v[m] = vector[row]!;
+    s[m] = 0;
   }
+  for (let row = 0; row < rows; row++) {
+    const m = paddedIndex[row]!;
+    const o = row * UPPER_STENCIL_SIZE;
+    const d = m + paddedWidth;
+    const e = d + paddedWidth;
+    const x = v[m]!;
+    const c1 = c[o + 1]!;
+    const c2 = c[o + 2]!;
+    const c3 = c[o + 3]!;
+    const c4 = c[o + 4]!;
+    const c5 = c[o + 5]!;
+    const c6 = c[o + 6]!;
+    const c7 = c[o + 7]!;
+    const c8 = c[o + 8]!;
+    const c9 = c[o + 9]!;
+    const c10 = c[o + 10]!;
+    const c11 = c[o + 11]!;
+    const c12 = c[o + 12]!;
+    s[m]! +=
+      c[o]! * x +
+      c1 * v[m + 1]! +
+      c2 * v[m + 2]! +
+      c3 * v[d - 2]! +
+      c4 * v[d - 1]! +
+      c5 * v[d]! +
+      c6 * v[d + 1]! +
+      c7 * v[d + 2]! +
+      c8 * v[e - 2]! +
+      c9 * v[e - 1]! +
+      c10 * v[e]! +
+      c11 * v[e + 1]! +
+      c12 * v[e + 2]!;
+    s[m + 1]! += c1 * x;
+    s[m + 2]! += c2 * x;
+    s[d - 2]! += c3 * x;
+    s[d - 1]! += c4 * x;
+    s[d]! += c5 * x;
+    s[d + 1]! += c6 * x;
+    s[d + 2]! += c7 * x;
+    s[e - 2]! += c8 * x;
+    s[e - 1]! += c9 * x;
+    s[e]! += c10 * x;
+    s[e + 1]! += c11 * x;
+    s[e + 2]! += c12 * x;
+  }
+  let energy = 0;
+  for (let row = 0; row < rows; row++) {
+    const value = s[paddedIndex[row]!]!;
+    result[row] = value;
+    energy += value * vector[row]!;
+  }
+  return energy;
 }
 
 /** Index of each row's pixel in a grid padded by two pixels on every side. */

@@ -13,9 +13,9 @@ import {
   stencilOffsets,
 } from './laplacian.js';
 
-/** Applies M^-1 to a vector: `into = M^-1 residual`. */
+/** Applies M^-1 to a vector: `into = M^-1 residual`; returns residual . into (CG needs it). */
 export interface Preconditioner {
-  apply(residual: Float64Array, into: Float64Array): void;
+  apply(residual: Float64Array, into: Float64Array): number;
 }
 
 /**
@@ -46,7 +46,13 @@ function jacobi(system: StencilSystem): Preconditioner {
   }
   return {
     apply(residual, into) {
-      for (let row = 0; row < rows; row++) into[row] = residual[row]! * inverse[row]!;
+      let product = 0;
+      for (let row = 0; row < rows; row++) {
+        const value = residual[row]! * inverse[row]!;
+        into[row] = value;
+        product += value * residual[row]!;
+      }
+      return product;
     },
   };
 }
@@ -212,6 +218,7 @@ function triangularSolves(
       }
       const g = backward;
       const u = upper;
+      let product = 0;
       for (let row = rows - 1; row >= 0; row--) {
         const m = padded[row]!;
         const o = row * LOWER;
@@ -233,7 +240,9 @@ function triangularSolves(
             u[o + 11]! * g[b + 2]!);
         g[m] = value;
         into[row] = value;
+        product += value * residual[row]!;
       }
+      return product;
     },
   };
 }
