@@ -4,7 +4,13 @@
  */
 
 import { conjugateGradient, dot, stencilOperator } from './krylov.js';
-import { paddedIndices, STENCIL_SIZE, type StencilSystem, stencilOffsets } from './laplacian.js';
+import {
+  STENCIL_SIZE,
+  type StencilSystem,
+  type StencilWorkspace,
+  stencilOffsets,
+  stencilWorkspace,
+} from './laplacian.js';
 import { buildPreconditioner, type PreconditionerKind } from './preconditioners.js';
 
 export interface SolveOptions {
@@ -50,16 +56,18 @@ export function solveConjugateGradient(system: StencilSystem, options: SolveOpti
       converged: true,
     };
   }
-  const operator = stencilOperator(system, options.matrixPrecision ?? 'float32');
+  const workspace = stencilWorkspace(system);
+  const operator = stencilOperator(system, options.matrixPrecision ?? 'float32', workspace);
   const preconditioner = buildPreconditioner(
     system,
     options.preconditioner ?? 'modified-incomplete-cholesky',
+    workspace,
   );
   const iterations = conjugateGradient(operator, preconditioner, b, x, {
     relativeTolerance: options.relativeTolerance,
     maxIterations: options.maxIterations,
   });
-  const relativeResidual = residualNorm(system, x) / bNorm;
+  const relativeResidual = residualNorm(system, x, workspace) / bNorm;
   return {
     solution: x,
     iterations,
@@ -68,10 +76,16 @@ export function solveConjugateGradient(system: StencilSystem, options: SolveOpti
   };
 }
 
-/** |b - Ax| for the system's float64 matrix, computed directly (for checks and reports). */
-export function residualNorm(system: StencilSystem, x: Float64Array): number {
-  const scratch = new Float64Array((system.width + 4) * (system.height + 4));
-  const padded = paddedIndices(system);
+/**
+ * |b - Ax| for the system's float64 matrix, computed directly from all 25 coefficients per row
+ * (for checks and reports).
+ */
+export function residualNorm(
+  system: StencilSystem,
+  x: Float64Array,
+  workspace: StencilWorkspace = stencilWorkspace(system),
+): number {
+  const { padded, first: scratch } = workspace;
   const offsets = stencilOffsets(system.width);
   for (let row = 0; row < padded.length; row++) scratch[padded[row]!] = x[row]!;
   let sum = 0;

@@ -2,8 +2,9 @@
 
 import {
   multiplySymmetricStencil,
-  paddedIndices,
   type StencilSystem,
+  type StencilWorkspace,
+  stencilWorkspace,
   upperStencil,
 } from './laplacian.js';
 import type { Preconditioner } from './preconditioners.js';
@@ -21,17 +22,14 @@ export interface LinearOperator {
 export function stencilOperator(
   system: StencilSystem,
   precision: 'float32' | 'float64',
+  workspace: StencilWorkspace = stencilWorkspace(system),
 ): LinearOperator {
-  const gridSize = (system.width + 4) * (system.height + 4);
-  const values = new Float64Array(gridSize);
-  const sums = new Float64Array(gridSize);
-  const padded = paddedIndices(system);
+  const { padded, paddedWidth, first, second } = workspace;
   const upper = upperStencil(system.coefficients, precision);
-  const paddedWidth = system.width + 4;
   return {
     rows: system.pixels.length,
     multiply(vector, into) {
-      return multiplySymmetricStencil(upper, vector, into, values, sums, padded, paddedWidth);
+      return multiplySymmetricStencil(upper, vector, into, first, second, padded, paddedWidth);
     },
   };
 }

@@ -297,6 +297,32 @@ export function multiplySymmetricStencil(
   return energy;
 }
 
+/**
+ * What the solver's stencil kernels share: each row's cell in the grid padded by two pixels on
+ * every side, and two zeroed grids of that size. Every kernel writes its rows' cells before it
+ * reads them and writes no other cell, so the grids stay zero off the rows, and one pair serves
+ * the product and the preconditioner in turn (half the memory, and fewer cache lines in play,
+ * than a pair each).
+ */
+export interface StencilWorkspace {
+  padded: Int32Array;
+  paddedWidth: number;
+  first: Float64Array;
+  second: Float64Array;
+}
+
+/** A fresh workspace for a system's kernels. */
+export function stencilWorkspace(system: StencilSystem): StencilWorkspace {
+  const paddedWidth = system.width + 4;
+  const gridSize = paddedWidth * (system.height + 4);
+  return {
+    padded: paddedIndices(system),
+    paddedWidth,
+    first: new Float64Array(gridSize),
+    second: new Float64Array(gridSize),
+  };
+}
+
 /** Index of each row's pixel in a grid padded by two pixels on every side. */
 export function paddedIndices(system: StencilSystem): Int32Array {
   const paddedWidth = system.width + 4;

@@ -6,11 +6,12 @@
  */
 
 import {
-  paddedIndices,
   STENCIL_SIDE,
   STENCIL_SIZE,
   type StencilSystem,
+  type StencilWorkspace,
   stencilOffsets,
+  stencilWorkspace,
 } from './laplacian.js';
 
 /** Applies M^-1 to a vector: `into = M^-1 residual`; returns residual . into (CG needs it). */
@@ -28,13 +29,17 @@ const CENTRE = (STENCIL_SIZE - 1) / 2;
 /** Stencil positions before the centre: the neighbours with a smaller pixel index. */
 const LOWER = CENTRE;
 
-/** Builds the named preconditioner for a system. */
+/**
+ * Builds the named preconditioner for a system; the incomplete Cholesky kinds run their sweeps
+ * on `workspace`'s grids (share the operator's to save memory).
+ */
 export function buildPreconditioner(
   system: StencilSystem,
   kind: PreconditionerKind,
+  workspace: StencilWorkspace = stencilWorkspace(system),
 ): Preconditioner {
   if (kind === 'jacobi') return jacobi(system);
-  return incompleteCholesky(system, kind === 'incomplete-cholesky' ? 0 : MODIFICATION);
+  return incompleteCholesky(system, kind === 'incomplete-cholesky' ? 0 : MODIFICATION, workspace);
 }
 
 function jacobi(system: StencilSystem): Preconditioner {
@@ -100,10 +105,13 @@ const PIVOT_FLOOR = 1e-4;
  * handled by the preconditioner. A pivot that is not safely positive (the factorisation can
  * break down on matrices that are not M-matrices) restarts it with the diagonal scaled up.
  */
-function incompleteCholesky(system: StencilSystem, modification: number): Preconditioner {
+function incompleteCholesky(
+  system: StencilSystem,
+  modification: number,
+  workspace: StencilWorkspace,
+): Preconditioner {
   const rows = system.pixels.length;
-  const padded = paddedIndices(system);
-  const paddedWidth = system.width + 4;
+  const { padded, paddedWidth } = workspace;
   const rowAt = new Int32Array(paddedWidth * (system.height + 4)).fill(-1);
   for (let row = 0; row < rows; row++) rowAt[padded[row]!] = row;
   const lowerOffsets = stencilOffsets(system.width).subarray(0, LOWER);
@@ -160,7 +168,7 @@ function incompleteCholesky(system: StencilSystem, modification: number): Precon
     if (attempt >= 8) return jacobi(system);
     shift = shift === 0 ? 1e-3 : shift * 4;
   }
-  return triangularSolves(system, padded, neighbours, lower, pivots);
+  return triangularSolves(workspace, neighbours, lower, pivots);
 }
 
 /**
@@ -170,13 +178,13 @@ function incompleteCholesky(system: StencilSystem, modification: number): Precon
  * the same values (so M stays exactly symmetric), and both sweeps read rows in order.
  */
 function triangularSolves(
-  system: StencilSystem,
-  padded: Int32Array,
+  workspace: StencilWorkspace,
   neighbours: Int32Array,
   lower: Float32Array,
   pivots: Float64Array,
 ): Preconditioner {
-  const rows = system.pixels.length;
+  const { padded, paddedWidth: w, first: forward, second: backward } = workspace;
+  const rows = padded.length;
   const upper = new Float32Array(rows * LOWER);
   const inverseDiagonal = new Float64Array(rows);
   for (let row = 0; row < rows; row++) {
@@ -187,10 +195,6 @@ function triangularSolves(
       if (j >= 0) upper[j * LOWER + (LOWER - 1 - o)] = lower[row * LOWER + o]!;
     }
   }
-  const w = system.width + 4;
-  const gridSize = w * (system.height + 4);
-  const forward = new Float64Array(gridSize);
-  const backward = new Float64Array(gridSize);
   return {
     apply(residual, into) {
       const f = forward;
