@@ -54,8 +54,11 @@ export interface CoreConfig {
   maxInputPixels: number;
   /** Base URL `models pull` downloads `<file>.onnx` from. */
   modelBaseUrl: string;
-  /** onnxruntime intra-op threads; undefined lets onnxruntime choose (one per core). */
-  intraOpThreads: number | undefined;
+  /**
+   * onnxruntime intra-op threads per inference; defaults to the core count. (onnxruntime's own
+   * choice is one thread on some virtual machines, which halves the speed on two cores.)
+   */
+  intraOpThreads: number;
   /** libvips threads per image operation (sharp.concurrency); defaults to the core count. */
   imageThreads: number;
   /**
@@ -105,7 +108,7 @@ export function loadCoreConfig(env: NodeJS.ProcessEnv = process.env): CoreConfig
     executionProviders: values.EXECUTION_PROVIDERS,
     maxInputPixels: values.MAX_INPUT_PIXELS,
     modelBaseUrl: values.MODEL_BASE_URL.replace(/\/+$/, ''),
-    intraOpThreads: values.ORT_INTRA_OP_THREADS,
+    intraOpThreads: values.ORT_INTRA_OP_THREADS ?? availableParallelism(),
     imageThreads: values.IMAGE_THREADS ?? availableParallelism(),
     inferenceThread: values.INFERENCE_THREAD === 'true',
   };

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { loadCoreConfig, withoutBlankValues } from '../src/index.js';
 
@@ -9,7 +10,7 @@ describe('environment parsing', () => {
       MAX_INPUT_PIXELS: '',
       DEFAULT_MODEL: '',
     });
-    expect(config.intraOpThreads).toBeUndefined();
+    expect(config.intraOpThreads).toBe(availableParallelism());
     expect(config.maxInputPixels).toBe(50_000_000);
     expect(config.defaultModel).toBeUndefined();
   });

@@ -84,7 +84,7 @@ async function openSession(
 ): Promise<{ session: ort.InferenceSession; provider: ExecutionProviderName }> {
   const baseOptions: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'all',
-    ...(config.intraOpThreads ? { intraOpNumThreads: config.intraOpThreads } : {}),
+    intraOpNumThreads: config.intraOpThreads,
     // onnxruntime's pool threads spin after each run by default, burning the cores that image
     // decoding, matte scaling and encoding need right then.
     extra: { session: { intra_op: { allow_spinning: '0' } } },
