@@ -84,109 +84,146 @@ export function buildMattingSystem(
     }
   }
 
-  const windowPixels = new Int32Array(9);
-  const windowRows = new Int32Array(9); // row of each window pixel, -1 when known
-  const windowForeground = new Uint8Array(9);
-  const deviations = new Float64Array(27); // colour minus window mean, per window pixel
-  const weighted = new Float64Array(27); // inverse covariance times deviation
+  const scratch: WindowScratch = {
+    pixels: new Int32Array(9),
+    rows: new Int32Array(9),
+    foreground: new Uint8Array(9),
+    deviations: new Float64Array(27),
+    weighted: new Float64Array(27),
+  };
+  const system = { width, height, pixels, rowOfPixel, coefficients, rightHandSide };
   const regularisation = epsilon / 9;
   for (let centre = 0; centre < pixelCount; centre++) {
-    if (!isCentre[centre]) continue;
-    let meanR = 0;
-    let meanG = 0;
-    let meanB = 0;
-    for (let k = 0; k < 9; k++) {
-      const pixel = centre + ((k / 3) | 0) * width - width + (k % 3) - 1;
-      windowPixels[k] = pixel;
-      windowRows[k] = rowOfPixel[pixel]!;
-      windowForeground[k] = trimap[pixel] === TRIMAP_FOREGROUND ? 1 : 0;
-      meanR += image[pixel * 3]!;
-      meanG += image[pixel * 3 + 1]!;
-      meanB += image[pixel * 3 + 2]!;
+    if (isCentre[centre]) {
+      addWindow(centre, image, trimap, width, regularisation, system, scratch);
     }
-    meanR /= 9;
-    meanG /= 9;
-    meanB /= 9;
-    let rr = 0;
-    let rg = 0;
-    let rb = 0;
-    let gg = 0;
-    let gb = 0;
-    let bb = 0;
-    for (let k = 0; k < 9; k++) {
-      const pixel = windowPixels[k]!;
-      const r = image[pixel * 3]! - meanR;
-      const g = image[pixel * 3 + 1]! - meanG;
-      const b = image[pixel * 3 + 2]! - meanB;
-      deviations[k * 3] = r;
-      deviations[k * 3 + 1] = g;
-      deviations[k * 3 + 2] = b;
-      rr += r * r;
-      rg += r * g;
-      rb += r * b;
-      gg += g * g;
-      gb += g * b;
-      bb += b * b;
-    }
-    rr = rr / 9 + regularisation;
-    gg = gg / 9 + regularisation;
-    bb = bb / 9 + regularisation;
-    rg /= 9;
-    rb /= 9;
-    gb /= 9;
-    // Inverse of the symmetric 3x3 covariance by cofactors.
-    const c00 = gg * bb - gb * gb;
-    const c01 = rb * gb - rg * bb;
-    const c02 = rg * gb - rb * gg;
-    const c11 = rr * bb - rb * rb;
-    const c12 = rg * rb - rr * gb;
-    const c22 = rr * gg - rg * rg;
-    const inverseDeterminant = 1 / (rr * c00 + rg * c01 + rb * c02);
-    const i00 = c00 * inverseDeterminant;
-    const i01 = c01 * inverseDeterminant;
-    const i02 = c02 * inverseDeterminant;
-    const i11 = c11 * inverseDeterminant;
-    const i12 = c12 * inverseDeterminant;
-    const i22 = c22 * inverseDeterminant;
-    for (let k = 0; k < 9; k++) {
-      const r = deviations[k * 3]!;
-      const g = deviations[k * 3 + 1]!;
-      const b = deviations[k * 3 + 2]!;
-      weighted[k * 3] = i00 * r + i01 * g + i02 * b;
-      weighted[k * 3 + 1] = i01 * r + i11 * g + i12 * b;
-      weighted[k * 3 + 2] = i02 * r + i12 * g + i22 * b;
-    }
-    // The window's 9x9 block is symmetric: each pair (a, b <= a) is computed once and added to
-    // both rows (or, where one pixel is known, to the other's right-hand side).
-    for (let a = 0; a < 9; a++) {
-      const rowA = windowRows[a]!;
-      const wr = weighted[a * 3]!;
-      const wg = weighted[a * 3 + 1]!;
-      const wb = weighted[a * 3 + 2]!;
-      for (let b = 0; b <= a; b++) {
-        const rowB = windowRows[b]!;
-        if (rowA < 0 && rowB < 0) continue;
-        const affinity =
-          (1 +
-            wr * deviations[b * 3]! +
-            wg * deviations[b * 3 + 1]! +
-            wb * deviations[b * 3 + 2]!) /
-          9;
-        const value = (a === b ? 1 : 0) - affinity;
-        if (rowA >= 0) {
-          if (rowB >= 0) {
-            coefficients[rowA * STENCIL_SIZE + PAIR_POSITION[a * 9 + b]!]! += value;
-            if (a !== b) coefficients[rowB * STENCIL_SIZE + PAIR_POSITION[b * 9 + a]!]! += value;
-          } else if (windowForeground[b]) {
-            rightHandSide[rowA]! -= value;
-          }
-        } else if (windowForeground[a]) {
-          rightHandSide[rowB]! -= value;
+  }
+  return system;
+}
+
+/** Per-window scratch of `addWindow`. */
+interface WindowScratch {
+  pixels: Int32Array;
+  /** Row of each window pixel, -1 when known. */
+  rows: Int32Array;
+  foreground: Uint8Array;
+  /** Colour minus the window's mean, per window pixel. */
+  deviations: Float64Array;
+  /** Inverse covariance times deviation, per window pixel. */
+  weighted: Float64Array;
+}
+
+/**
+ * Adds the 3x3 window centred on `centre` to the system: its block of the Laplacian to the
+ * rows of its unknown pixels, and its known foreground pixels' share to their right-hand side.
+ */
+function addWindow(
+  centre: number,
+  image: Float32Array,
+  trimap: Uint8Array,
+  width: number,
+  regularisation: number,
+  system: StencilSystem,
+  scratch: WindowScratch,
+): void {
+  const { rowOfPixel, coefficients, rightHandSide } = system;
+  const {
+    pixels: windowPixels,
+    rows: windowRows,
+    foreground: windowForeground,
+    deviations,
+    weighted,
+  } = scratch;
+  let meanR = 0;
+  let meanG = 0;
+  let meanB = 0;
+  for (let k = 0; k < 9; k++) {
+    const pixel = centre + ((k / 3) | 0) * width - width + (k % 3) - 1;
+    windowPixels[k] = pixel;
+    windowRows[k] = rowOfPixel[pixel]!;
+    windowForeground[k] = trimap[pixel] === TRIMAP_FOREGROUND ? 1 : 0;
+    meanR += image[pixel * 3]!;
+    meanG += image[pixel * 3 + 1]!;
+    meanB += image[pixel * 3 + 2]!;
+  }
+  meanR /= 9;
+  meanG /= 9;
+  meanB /= 9;
+  let rr = 0;
+  let rg = 0;
+  let rb = 0;
+  let gg = 0;
+  let gb = 0;
+  let bb = 0;
+  for (let k = 0; k < 9; k++) {
+    const pixel = windowPixels[k]!;
+    const r = image[pixel * 3]! - meanR;
+    const g = image[pixel * 3 + 1]! - meanG;
+    const b = image[pixel * 3 + 2]! - meanB;
+    deviations[k * 3] = r;
+    deviations[k * 3 + 1] = g;
+    deviations[k * 3 + 2] = b;
+    rr += r * r;
+    rg += r * g;
+    rb += r * b;
+    gg += g * g;
+    gb += g * b;
+    bb += b * b;
+  }
+  rr = rr / 9 + regularisation;
+  gg = gg / 9 + regularisation;
+  bb = bb / 9 + regularisation;
+  rg /= 9;
+  rb /= 9;
+  gb /= 9;
+  // Inverse of the symmetric 3x3 covariance by cofactors.
+  const c00 = gg * bb - gb * gb;
+  const c01 = rb * gb - rg * bb;
+  const c02 = rg * gb - rb * gg;
+  const c11 = rr * bb - rb * rb;
+  const c12 = rg * rb - rr * gb;
+  const c22 = rr * gg - rg * rg;
+  const inverseDeterminant = 1 / (rr * c00 + rg * c01 + rb * c02);
+  const i00 = c00 * inverseDeterminant;
+  const i01 = c01 * inverseDeterminant;
+  const i02 = c02 * inverseDeterminant;
+  const i11 = c11 * inverseDeterminant;
+  const i12 = c12 * inverseDeterminant;
+  const i22 = c22 * inverseDeterminant;
+  for (let k = 0; k < 9; k++) {
+    const r = deviations[k * 3]!;
+    const g = deviations[k * 3 + 1]!;
+    const b = deviations[k * 3 + 2]!;
+    weighted[k * 3] = i00 * r + i01 * g + i02 * b;
+    weighted[k * 3 + 1] = i01 * r + i11 * g + i12 * b;
+    weighted[k * 3 + 2] = i02 * r + i12 * g + i22 * b;
+  }
+  // The window's 9x9 block is symmetric: each pair (a, b <= a) is computed once and added to
+  // both rows (or, where one pixel is known, to the other's right-hand side).
+  for (let a = 0; a < 9; a++) {
+    const rowA = windowRows[a]!;
+    const wr = weighted[a * 3]!;
+    const wg = weighted[a * 3 + 1]!;
+    const wb = weighted[a * 3 + 2]!;
+    for (let b = 0; b <= a; b++) {
+      const rowB = windowRows[b]!;
+      if (rowA < 0 && rowB < 0) continue;
+      const affinity =
+        (1 + wr * deviations[b * 3]! + wg * deviations[b * 3 + 1]! + wb * deviations[b * 3 + 2]!) /
+        9;
+      const value = (a === b ? 1 : 0) - affinity;
+      if (rowA >= 0) {
+        if (rowB >= 0) {
+          coefficients[rowA * STENCIL_SIZE + PAIR_POSITION[a * 9 + b]!]! += value;
+          if (a !== b) coefficients[rowB * STENCIL_SIZE + PAIR_POSITION[b * 9 + a]!]! += value;
+        } else if (windowForeground[b]) {
+          rightHandSide[rowA]! -= value;
         }
+      } else if (windowForeground[a]) {
+        rightHandSide[rowB]! -= value;
       }
     }
   }
-  return { width, height, pixels, rowOfPixel, coefficients, rightHandSide };
 }
 
 /** Coefficients kept per row by the symmetric product: the centre and the 12 after it. */
