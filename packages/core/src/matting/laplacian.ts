@@ -5,6 +5,7 @@
  * background) and move to the right-hand side, so the system has one row per unknown pixel.
  */
 
+import { heapMemory, kernelMemory, type SolverMemory } from './solver-memory.js';
 import { TRIMAP_BACKGROUND, TRIMAP_FOREGROUND } from './trimap.js';
 
 /** Side of the 5x5 neighbourhood two pixels sharing a 3x3 window can span. */
@@ -231,17 +232,18 @@ export const UPPER_STENCIL_SIZE = (STENCIL_SIZE + 1) / 2;
 
 /**
  * The upper half of a stencil matrix (per row the centre and the 12 positions after it, in
- * coefficient order), in float32 or float64, for `multiplySymmetricStencil`.
+ * coefficient order), in float32 or float64, for `multiplySymmetricStencil`, from `memory`.
  */
 export function upperStencil(
   coefficients: Float64Array,
   precision: 'float32' | 'float64',
+  memory: SolverMemory = heapMemory(),
 ): Float32Array | Float64Array {
   const rows = coefficients.length / STENCIL_SIZE;
   const upper =
     precision === 'float32'
-      ? new Float32Array(rows * UPPER_STENCIL_SIZE)
-      : new Float64Array(rows * UPPER_STENCIL_SIZE);
+      ? memory.float32(rows * UPPER_STENCIL_SIZE)
+      : memory.float64(rows * UPPER_STENCIL_SIZE);
   const first = STENCIL_SIZE - UPPER_STENCIL_SIZE;
   for (let row = 0; row < rows; row++) {
     upper.set(
@@ -336,27 +338,49 @@ export function multiplySymmetricStencil(
 
 /**
  * What the solver's stencil kernels share: each row's cell in the grid padded by two pixels on
- * every side, and two zeroed grids of that size. Every kernel writes its rows' cells before it
- * reads them and writes no other cell, so the grids stay zero off the rows, and one pair serves
- * the product and the preconditioner in turn (half the memory, and fewer cache lines in play,
- * than a pair each).
+ * every side, two zeroed grids of that size, and the memory the solver's other arrays come
+ * from. Every kernel writes its rows' cells before it reads them and writes no other cell, so
+ * the grids stay zero off the rows, and one pair serves the product and the preconditioner in
+ * turn (half the memory, and fewer cache lines in play, than a pair each).
  */
 export interface StencilWorkspace {
   padded: Int32Array;
   paddedWidth: number;
   first: Float64Array;
   second: Float64Array;
+  memory: SolverMemory;
 }
 
-/** A fresh workspace for a system's kernels. */
-export function stencilWorkspace(system: StencilSystem): StencilWorkspace {
+/**
+ * Bytes per row the solver takes from the workspace's memory besides the grids: its cell index
+ * (4), the product's 13 float32 coefficients (52), the factor's two float32 halves (96), the
+ * inverse pivots (8) and five CG vectors (40), with room to spare.
+ */
+const SOLVER_BYTES_PER_ROW = 256;
+
+/**
+ * A fresh workspace for a system's kernels: in a WebAssembly memory with the SIMD kernels
+ * ('wasm', where the runtime has them) or on the heap with the TypeScript ones ('js').
+ */
+export function stencilWorkspace(
+  system: StencilSystem,
+  kernels: 'wasm' | 'js' = 'wasm',
+): StencilWorkspace {
+  const rows = system.pixels.length;
   const paddedWidth = system.width + 4;
   const gridSize = paddedWidth * (system.height + 4);
+  const memory =
+    kernels === 'wasm'
+      ? kernelMemory(2 * gridSize * 8 + rows * SOLVER_BYTES_PER_ROW + 4096)
+      : heapMemory();
+  const padded = memory.int32(rows);
+  padded.set(paddedIndices(system));
   return {
-    padded: paddedIndices(system),
+    padded,
     paddedWidth,
-    first: new Float64Array(gridSize),
-    second: new Float64Array(gridSize),
+    first: memory.float64(gridSize),
+    second: memory.float64(gridSize),
+    memory,
   };
 }
 

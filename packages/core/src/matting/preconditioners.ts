@@ -10,7 +10,6 @@ import {
   STENCIL_SIZE,
   type StencilSystem,
   type StencilWorkspace,
-  stencilOffsets,
   stencilWorkspace,
 } from './laplacian.js';
 
@@ -62,6 +61,26 @@ function jacobi(system: StencilSystem): Preconditioner {
   };
 }
 
+/** Row of each row's lower stencil neighbours (-1 where that pixel is not an unknown). */
+function lowerNeighbourRows(system: StencilSystem): Int32Array {
+  const { width, height, pixels, rowOfPixel } = system;
+  const rows = pixels.length;
+  const result = new Int32Array(rows * LOWER).fill(-1);
+  for (let row = 0; row < rows; row++) {
+    const pixel = pixels[row]!;
+    const x = pixel % width;
+    const y = (pixel - x) / width;
+    for (let p = 0; p < LOWER; p++) {
+      const nx = x + (p % STENCIL_SIDE) - 2;
+      const ny = y + ((p / STENCIL_SIDE) | 0) - 2;
+      if (nx >= 0 && ny >= 0 && nx < width && ny < height) {
+        result[row * LOWER + p] = rowOfPixel[ny * width + nx]!;
+      }
+    }
+  }
+  return result;
+}
+
 /**
  * For each lower position p of a row i (neighbour k) and each upper position u of k (neighbour
  * j = k + u), where j lies relative to i: its stencil position (0..24), or DROPPED when j is
@@ -111,20 +130,12 @@ function incompleteCholesky(
   workspace: StencilWorkspace,
 ): Preconditioner {
   const rows = system.pixels.length;
-  const { padded, paddedWidth } = workspace;
-  const rowAt = new Int32Array(paddedWidth * (system.height + 4)).fill(-1);
-  for (let row = 0; row < rows; row++) rowAt[padded[row]!] = row;
-  const lowerOffsets = stencilOffsets(system.width).subarray(0, LOWER);
-  const neighbours = new Int32Array(rows * LOWER);
-  for (let row = 0; row < rows; row++) {
-    const m = padded[row]!;
-    for (let p = 0; p < LOWER; p++) neighbours[row * LOWER + p] = rowAt[m + lowerOffsets[p]!]!;
-  }
+  const neighbours = lowerNeighbourRows(system);
   const targets = fillTargets();
   const { coefficients } = system;
   // M = L D L^T with L unit lower triangular. IKJ also gives the rows of U = D L^T, which the
   // later rows' elimination reads.
-  const lower = new Float32Array(rows * LOWER);
+  const lower = workspace.memory.float32(rows * LOWER);
   const upper = new Float64Array(rows * LOWER);
   const pivots = new Float64Array(rows);
   const work = new Float64Array(STENCIL_SIZE + 1);
@@ -183,10 +194,10 @@ function triangularSolves(
   lower: Float32Array,
   pivots: Float64Array,
 ): Preconditioner {
-  const { padded, paddedWidth: w, first: forward, second: backward } = workspace;
+  const { padded, paddedWidth: w, first: forward, second: backward, memory } = workspace;
   const rows = padded.length;
-  const upper = new Float32Array(rows * LOWER);
-  const inverseDiagonal = new Float64Array(rows);
+  const upper = memory.float32(rows * LOWER);
+  const inverseDiagonal = memory.float64(rows);
   for (let row = 0; row < rows; row++) {
     inverseDiagonal[row] = 1 / pivots[row]!;
     for (let o = 0; o < LOWER; o++) {
@@ -195,8 +206,35 @@ function triangularSolves(
       if (j >= 0) upper[j * LOWER + (LOWER - 1 - o)] = lower[row * LOWER + o]!;
     }
   }
+  const kernels = [padded, forward, backward, lower, upper, inverseDiagonal].every((array) =>
+    memory.holds(array),
+  )
+    ? memory.kernels
+    : undefined;
+  const rowBytes = w * 8;
   return {
     apply(residual, into) {
+      if (kernels && memory.holds(residual) && memory.holds(into)) {
+        kernels.forward(
+          rows,
+          padded.byteOffset,
+          lower.byteOffset,
+          residual.byteOffset,
+          forward.byteOffset,
+          rowBytes,
+        );
+        return kernels.backward(
+          rows,
+          padded.byteOffset,
+          upper.byteOffset,
+          inverseDiagonal.byteOffset,
+          forward.byteOffset,
+          backward.byteOffset,
+          into.byteOffset,
+          residual.byteOffset,
+          rowBytes,
+        );
+      }
       const f = forward;
       const l = lower;
       for (let row = 0; row < rows; row++) {

@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { solveConjugateGradient } from '../src/matting/conjugate-gradient.js';
+import { conjugateGradient, stencilOperator } from '../src/matting/krylov.js';
+import {
+  buildMattingSystem,
+  type StencilSystem,
+  stencilWorkspace,
+} from '../src/matting/laplacian.js';
+import { buildPreconditioner } from '../src/matting/preconditioners.js';
+import { kernelMemory } from '../src/matting/solver-memory.js';
+import { wasmKernelsAvailable } from '../src/matting/wasm-kernels.js';
+
+/**
+ * A textured picture with an irregular band (odd sizes, an odd number of unknowns, rows that
+ * touch the band's edges and the picture's), so every branch of the kernels' layout occurs.
+ */
+function bandSystem(): StencilSystem {
+  const width = 57;
+  const height = 43;
+  const image = new Float32Array(width * height * 3);
+  const trimap = new Uint8Array(width * height);
+  let seed = 11;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  for (let i = 0; i < width * height; i++) {
+    const x = i % width;
+    const y = Math.floor(i / width);
+    for (let c = 0; c < 3; c++) image[i * 3 + c] = 0.1 + 0.8 * random();
+    const d = Math.hypot(x - 27, y - 20) + 3 * Math.sin(x / 3);
+    trimap[i] = d < 9 ? 255 : d > 17 + (y % 4) ? 0 : 128;
+  }
+  // Unknown pixels on the picture's edge too, and an odd count (the vector kernels work in pairs).
+  trimap[0] = 128;
+  if (trimap.filter((value) => value === 128).length % 2 === 0) trimap[width * height - 1] = 128;
+  const system = buildMattingSystem(image, trimap, width, height, 1e-5);
+  expect(system.pixels.length % 2).toBe(1);
+  return system;
+}
+
+function randomVector(length: number, seed: number): Float64Array {
+  const values = new Float64Array(length);
+  let state = seed;
+  for (let i = 0; i < length; i++) {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    values[i] = state / 2147483648 - 0.5;
+  }
+  return values;
+}
+
+function maxRelativeDifference(a: Float64Array, b: Float64Array): number {
+  let scale = 0;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) {
+    scale = Math.max(scale, Math.abs(b[i]!));
+    difference = Math.max(difference, Math.abs(a[i]! - b[i]!));
+  }
+  return difference / scale;
+}
+
+describe('WebAssembly SIMD kernels of the matting solver', () => {
+  it('are available on this runtime (Node has fixed-width SIMD)', () => {
+    expect(wasmKernelsAvailable()).toBe(true);
+  });
+
+  it('compute the stencil product, the preconditioner and CG as the TypeScript kernels do', () => {
+    const system = bandSystem();
+    const rows = system.pixels.length;
+    const setups = (['wasm', 'js'] as const).map((kernels) => {
+      const workspace = stencilWorkspace(system, kernels);
+      return {
+        workspace,
+        operator: stencilOperator(system, 'float32', workspace),
+        preconditioner: buildPreconditioner(system, 'modified-incomplete-cholesky', workspace),
+      };
+    });
+    const [simd, plain] = setups as [(typeof setups)[0], (typeof setups)[0]];
+    expect(simd.workspace.memory.kernels).toBeDefined();
+    expect(plain.workspace.memory.kernels).toBeUndefined();
+
+    const input = randomVector(rows, 5);
+    const results = setups.map(({ operator, preconditioner }) => {
+      const vector = operator.vector();
+      vector.set(input);
+      const product = operator.vector();
+      const energy = operator.multiply(vector, product);
+      const applied = operator.vector();
+      const residualDot = preconditioner.apply(vector, applied);
+      // Twice, as the iteration does: the grids must come back clean.
+      const again = operator.vector();
+      operator.multiply(vector, again);
+      return { product, energy, applied, residualDot, again };
+    });
+    const [a, b] = results as [(typeof results)[0], (typeof results)[0]];
+    expect(maxRelativeDifference(a.product, b.product)).toBeLessThan(1e-12);
+    expect(maxRelativeDifference(a.again, b.product)).toBeLessThan(1e-12);
+    expect(Math.abs(a.energy - b.energy) / Math.abs(b.energy)).toBeLessThan(1e-12);
+    expect(maxRelativeDifference(a.applied, b.applied)).toBeLessThan(1e-12);
+    expect(Math.abs(a.residualDot - b.residualDot) / Math.abs(b.residualDot)).toBeLessThan(1e-12);
+
+    const solutions = setups.map(({ operator, preconditioner }) => {
+      const x = new Float64Array(rows);
+      const iterations = conjugateGradient(operator, preconditioner, system.rightHandSide, x, {
+        relativeTolerance: 1e-9,
+        maxIterations: 1000,
+      });
+      return { x, iterations };
+    });
+    const [s, t] = solutions as [(typeof solutions)[0], (typeof solutions)[0]];
+    expect(Math.abs(s.iterations - t.iterations)).toBeLessThanOrEqual(1);
+    expect(maxRelativeDifference(s.x, t.x)).toBeLessThan(1e-6);
+  });
+
+  it('solve to the same residual through solveConjugateGradient', () => {
+    const system = bandSystem();
+    // 1e-6: ten times the production tolerance, near what the float32 matrix allows.
+    const solved = (['wasm', 'js'] as const).map((kernels) =>
+      solveConjugateGradient(system, { relativeTolerance: 1e-6, maxIterations: 2000, kernels }),
+    );
+    for (const result of solved) {
+      expect(result.converged).toBe(true);
+      expect(result.relativeResidual).toBeLessThan(1e-6);
+    }
+    expect(Math.abs(solved[0]!.iterations - solved[1]!.iterations)).toBeLessThanOrEqual(1);
+  });
+
+  it('fall back to plain arrays where their memory cannot be had', () => {
+    const memory = kernelMemory(2 ** 33); // over WebAssembly's 4 GiB
+    expect(memory.kernels).toBeUndefined();
+    const array = memory.float64(4);
+    expect(array.length).toBe(4);
+    expect(memory.holds(array)).toBe(false);
+  });
+
+  it('take arrays beyond their memory from the heap, and leave those to TypeScript', () => {
+    const memory = kernelMemory(64); // one 64 KiB page
+    const inside = memory.float64(8);
+    const outside = memory.float64(10_000);
+    expect(memory.holds(inside)).toBe(true);
+    expect(memory.holds(outside)).toBe(false);
+  });
+});
