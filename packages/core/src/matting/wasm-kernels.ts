@@ -276,8 +276,7 @@ const multiply = kernel(
     pair: V128,
   },
   F64,
-  (at) => {
-    const a = at as Record<string, number>;
+  (a) => {
     const x = a.x!;
     /** values pair product into acc, and sums pair += pair * x. */
     const both = (coefficientOffset: number, offset: number) => [
@@ -660,7 +659,11 @@ let compiled: object | null | undefined;
 function compiledModule(): object | null {
   if (compiled !== undefined) return compiled;
   const bytes = encodeModule([multiply, forward, backward, updateSolution, updateDirection]);
-  compiled = api?.validate(bytes) ? new api.Module(bytes) : null;
+  try {
+    compiled = api?.validate(bytes) ? new api.Module(bytes) : null;
+  } catch {
+    compiled = null; // WebAssembly code generation disallowed here (e.g. --jitless)
+  }
   return compiled;
 }
 
