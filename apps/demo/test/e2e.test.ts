@@ -5,14 +5,13 @@
  * a video) run concurrently; the worker running the video is killed with SIGKILL mid-video. Every
  * result must still arrive, exactly once, where it belongs.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { type ApiServer, buildApiServer, loadApiConfig } from '@bgremover/api';
 import { loadDiscordConfig, type RunningBot, startDiscordBot } from '@bgremover/discord';
 import { redisConnection } from '@bgremover/jobs';
@@ -21,11 +20,11 @@ import { QueueEvents } from 'bullmq';
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeLavfiClip } from '../../../test-support/lavfi-clip.js';
 import { DiscordStandIn } from '../../discord/test/discord-stand-in.js';
 import { FORM, interactivityBody, postSigned } from '../../slack/test/signed-requests.js';
 import { type SlackStandIn, startSlackStandIn } from '../../slack/test/slack-stand-in.js';
 
-const execFileAsync = promisify(execFile);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const API_KEY = 'e2e-key';
 const SLACK_TOKEN = 'xoxb-e2e-bot-token';
@@ -186,26 +185,10 @@ describe('the whole system', () => {
     const photo = await sharp(`${fixtures}coffee.png`).resize(140).png().toBuffer();
     const cat = await sharp(`${fixtures}chelsea.png`).resize(140).png().toBuffer();
     const clipPath = join(scratch, 'clip.mp4');
-    await execFileAsync('ffmpeg', [
-      '-v',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=192x144:rate=12:duration=4',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=330:duration=4',
-      '-pix_fmt',
-      'yuv420p',
-      '-c:v',
-      'libx264',
-      '-c:a',
-      'aac',
-      '-shortest',
-      clipPath,
-    ]);
+    await makeLavfiClip(clipPath, {
+      video: 'testsrc2=size=192x144:rate=12:duration=4',
+      audio: 'sine=frequency=330:duration=4',
+    });
     const clip = await (await import('node:fs/promises')).readFile(clipPath);
     const completions = new Map<string, number>();
     events.on('completed', ({ jobId }) =>

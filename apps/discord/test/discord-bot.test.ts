@@ -1,10 +1,8 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { openConversionQueue } from '@bgremover/jobs';
 import {
   createDiscordReplyAdapter,
@@ -15,12 +13,12 @@ import {
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeLavfiClip } from '../../../test-support/lavfi-clip.js';
 import { type RunningBot, startDiscordBot } from '../src/bot.js';
 import { loadDiscordConfig } from '../src/config.js';
 import { registerCommands } from '../src/register-commands.js';
 import { DiscordStandIn, type RecordedRequest, snowflake } from './discord-stand-in.js';
 
-const execFileAsync = promisify(execFile);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PUBLIC_BASE_URL = 'https://bgremover.example.test';
 const fixtures = fileURLToPath(new URL('../../../fixtures/images/', import.meta.url));
@@ -351,21 +349,10 @@ describe('the Discord bot with the real worker (loopback Discord stand-in)', () 
 
   it('refuses a clip longer than the limit after reading its length', async () => {
     const clipPath = join(storageDir, 'long.mp4');
-    await execFileAsync('ffmpeg', [
-      '-v',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'color=c=blue:size=64x48:rate=5:duration=5',
-      '-pix_fmt',
-      'yuv420p',
-      '-c:v',
-      'libx264',
-      '-movflags',
-      '+faststart',
-      clipPath,
-    ]);
+    await makeLavfiClip(clipPath, {
+      video: 'color=c=blue:size=64x48:rate=5:duration=5',
+      faststart: true,
+    });
     const file = standIn.addAttachment('long.mp4', await readFile(clipPath), 'video/mp4');
     const { id, token } = standIn.slashCommand({ file });
     const edit = await standIn.waitFor(() => originalEdits(token)[0]);
@@ -376,21 +363,10 @@ describe('the Discord bot with the real worker (loopback Discord stand-in)', () 
 
   it('a video clip shows frame progress in the deferred reply and ends with the clip', async () => {
     const clipPath = join(storageDir, 'clip.mp4');
-    await execFileAsync('ffmpeg', [
-      '-v',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=160x120:rate=10:duration=1',
-      '-pix_fmt',
-      'yuv420p',
-      '-c:v',
-      'libx264',
-      '-movflags',
-      '+faststart',
-      clipPath,
-    ]);
+    await makeLavfiClip(clipPath, {
+      video: 'testsrc2=size=160x120:rate=10:duration=1',
+      faststart: true,
+    });
     const file = standIn.addAttachment('clip.mp4', await readFile(clipPath), 'video/mp4');
     const { token } = standIn.slashCommand({ file });
     const result = await standIn.waitFor(

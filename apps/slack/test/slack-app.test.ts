@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeLavfiClip } from '../../../test-support/lavfi-clip.js';
 import {
   commandBody,
   FORM,
@@ -29,7 +28,6 @@ import {
   startSlackStack,
 } from './stack.js';
 
-const execFileAsync = promisify(execFile);
 const CHANNEL = 'C0TEST';
 const PERSON = 'U0PERSON';
 
@@ -427,19 +425,7 @@ describe('Slack app: video progress', () => {
   it("shows a video's progress in one message that is edited, then uploads the result", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'bgremover-slack-clip-'));
     const clipPath = join(dir, 'clip.mp4');
-    await execFileAsync('ffmpeg', [
-      '-v',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=96x64:rate=10:duration=1.2',
-      '-pix_fmt',
-      'yuv420p',
-      '-c:v',
-      'libx264',
-      clipPath,
-    ]);
+    await makeLavfiClip(clipPath, { video: 'testsrc2=size=96x64:rate=10:duration=1.2' });
     const clip = standIn.addFile('clip.mp4', 'video/mp4', await readFile(clipPath));
     await rm(dir, { recursive: true, force: true });
     const ts = standIn.nextTs();

@@ -1,22 +1,20 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { enqueueConversion } from '@bgremover/jobs';
 // @ts-expect-error s3rver ships no types
 import S3rver from 's3rver';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
+import { makeLavfiClip } from '../../../test-support/lavfi-clip.js';
 import { loadWorkerConfig } from '../src/config.js';
 import { type RunningWorker, startConversionWorker } from '../src/worker.js';
 import { smallPhoto } from './fixtures.js';
 import { freshQueue, submitApiRequest, type TestQueue, waitFor } from './harness.js';
 
-const execFileAsync = promisify(execFile);
 const run = randomUUID().slice(0, 8);
 let testQueue: TestQueue | undefined;
 let running: RunningWorker | undefined;
@@ -69,19 +67,7 @@ describe('conversion worker (in-process, real Redis, real model)', () => {
   it('processes a video job, reporting frames done as progress', async () => {
     const q = await startWorker();
     const clip = join(q.storageDir, 'clip.mp4');
-    await execFileAsync('ffmpeg', [
-      '-v',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=160x120:rate=10:duration=1',
-      '-pix_fmt',
-      'yuv420p',
-      '-c:v',
-      'libx264',
-      clip,
-    ]);
+    await makeLavfiClip(clip, { video: 'testsrc2=size=160x120:rate=10:duration=1' });
     await q.storage.putFile('inputs/vid/0-clip.mp4', clip, 'video/mp4');
     await q.requests.create(`vid-${run}`, 'k', [
       { filename: 'clip.mp4', jobId: `video-job-${run}` },
