@@ -10,7 +10,6 @@
  */
 
 import { performance } from 'node:perf_hooks';
-import sharp from 'sharp';
 import {
   closeMattingWorker,
   isModelInstalled,
@@ -26,7 +25,7 @@ import {
   makeQualitySet,
   meanErrors,
   type QualityScene,
-  scoreResult,
+  scoreCutout,
 } from '../test/quality-scenes.js';
 
 const config = loadCoreConfig();
@@ -74,19 +73,7 @@ async function runVariant(
       { model, alpha_matting: matting },
       { config },
     );
-    const { data } = await sharp(output.data)
-      .ensureAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    const alpha = new Uint8Array(scene.width * scene.height);
-    const colour = new Uint8Array(scene.width * scene.height * 3);
-    for (let i = 0; i < alpha.length; i++) {
-      alpha[i] = data[i * 4 + 3]!;
-      colour[i * 3] = data[i * 4]!;
-      colour[i * 3 + 1] = data[i * 4 + 1]!;
-      colour[i * 3 + 2] = data[i * 4 + 2]!;
-    }
-    result.perScene.push(scoreResult(scene, alpha, colour));
+    result.perScene.push(await scoreCutout(scene, output.data));
     if (matting) result.mattingMs.push(output.timings.matting);
     result.warnings.push(...output.warnings.map((w) => `${scene.name}: ${w}`));
   }

@@ -1,4 +1,3 @@
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeMattingWorker, releaseModels, removeImageBackground } from '../src/index.js';
 import { realConfig } from './helpers.js';
@@ -7,7 +6,7 @@ import {
   makeQualitySet,
   meanErrors,
   type QualityScene,
-  scoreResult,
+  scoreCutout,
 } from './quality-scenes.js';
 
 const config = realConfig();
@@ -25,17 +24,7 @@ async function score(scene: QualityScene, alphaMatting: boolean): Promise<AlphaE
     { config },
   );
   expect(output.warnings).toEqual([]);
-  const { data } = await sharp(output.data)
-    .ensureAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const alpha = new Uint8Array(scene.width * scene.height);
-  const colour = new Uint8Array(scene.width * scene.height * 3);
-  for (let i = 0; i < alpha.length; i++) {
-    alpha[i] = data[i * 4 + 3]!;
-    for (let c = 0; c < 3; c++) colour[i * 3 + c] = data[i * 4 + c]!;
-  }
-  return scoreResult(scene, alpha, colour);
+  return scoreCutout(scene, output.data);
 }
 
 describe('matting quality on composites with a known soft alpha (real u2netp)', () => {

@@ -198,6 +198,18 @@ export interface AlphaErrors {
   edgeColour: number;
 }
 
+/** Scores a cut-out PNG (as the pipeline returns it) against the scene's truth. */
+export async function scoreCutout(scene: QualityScene, png: Buffer): Promise<AlphaErrors> {
+  const { data } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  const alpha = new Uint8Array(scene.width * scene.height);
+  const colour = new Uint8Array(scene.width * scene.height * 3);
+  for (let i = 0; i < alpha.length; i++) {
+    alpha[i] = data[i * 4 + 3]!;
+    for (let c = 0; c < 3; c++) colour[i * 3 + c] = data[i * 4 + c]!;
+  }
+  return scoreResult(scene, alpha, colour);
+}
+
 /**
  * Scores a result (alpha 0..255 and straight RGB colour, as the cut-out PNG stores them)
  * against the scene's truth.
