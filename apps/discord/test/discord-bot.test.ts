@@ -220,6 +220,8 @@ describe('the Discord bot with the real worker (loopback Discord stand-in)', () 
     const pending = standIn.find('PUT', reactionPath('⏳'))[0];
     expect(pending).toBeDefined();
     expect(pending!.at).toBeLessThanOrEqual(done.at);
+    // The worker takes ⏳ away after ✅ is on: wait for that request rather than race it.
+    await standIn.waitFor(() => standIn.find('DELETE', reactionPath('⏳'))[0]);
     expect(standIn.find('DELETE', reactionPath('⏳'))).toHaveLength(1);
 
     const [threadCreation] = standIn.find(
