@@ -1,4 +1,5 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { type SniffedType, sniffFileType } from '@bgremover/core';
 import { type Storage, safeFileName } from '@bgremover/jobs';
 
@@ -22,64 +23,49 @@ export type Upload =
       key: string;
       media: 'image' | 'video';
       mime: string;
-      bytes: number;
     }
   | { ok: false; role: UploadRole; filename: string; error: string; status: 413 | 415 };
 
 const SNIFF_BYTES = 64 * 1024;
 
+/** An uploaded file's bytes as they arrive; `truncated` is set when it hit the size limit. */
+export type UploadStream = Readable & { truncated?: boolean };
+
 /**
  * Streams one uploaded file into storage under `key` without holding it in memory: the first
- * 64 KB are read to identify the file from its bytes (never its name), then the rest follows
- * with back-pressure. A file that is not an image or video is drained and refused (415); one
- * over `maxBytes` is removed and refused (413).
+ * 64 KB are read to identify the file from its bytes (never its name) and put back, then the
+ * stream itself is piped to storage with back-pressure. A file that is not an image or video is
+ * drained and refused (415); one over `maxBytes` is removed and refused (413).
  */
 export async function storeUpload(
-  stream: AsyncIterable<Buffer> & { truncated?: boolean },
+  stream: UploadStream,
   options: { role: UploadRole; filename: string; key: string; storage: Storage; maxBytes: number },
 ): Promise<Upload> {
   const { role, key, storage } = options;
   const filename = options.filename || 'upload';
-  const iterator = stream[Symbol.asyncIterator]();
-  const head: Buffer[] = [];
-  let headBytes = 0;
-  let ended = false;
-  while (headBytes < SNIFF_BYTES) {
-    const next = await iterator.next();
-    if (next.done) {
-      ended = true;
-      break;
-    }
-    head.push(next.value);
-    headBytes += next.value.length;
-  }
-  const headBuffer = Buffer.concat(head);
-  const sniffed = await sniffFileType(headBuffer);
+  const { head, ended } = await readHead(stream, SNIFF_BYTES);
+  const sniffed = await sniffFileType(head);
   const media = mediaOf(sniffed);
   if (!media) {
-    if (!ended) for await (const _chunk of { [Symbol.asyncIterator]: () => iterator }) void _chunk;
+    if (!ended) {
+      stream.resume();
+      await finished(stream);
+    }
     return {
       ok: false,
       role,
       filename,
       status: 415,
-      error: unsupportedMessage(filename, headBuffer.length, sniffed),
+      error: unsupportedMessage(filename, head.length, sniffed),
     };
   }
-  let bytes = headBuffer.length;
-  const body = Readable.from(
-    (async function* () {
-      yield headBuffer;
-      if (ended) return;
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) return;
-        bytes += next.value.length;
-        yield next.value;
-      }
-    })(),
-  );
-  await storage.put(key, body, sniffed.mime ?? 'application/octet-stream');
+  const mime = sniffed.mime ?? 'application/octet-stream';
+  if (ended) {
+    await storage.put(key, head, mime);
+  } else {
+    stream.unshift(head);
+    await storage.put(key, stream, mime);
+  }
   if (stream.truncated) {
     await storage.delete(key);
     return {
@@ -90,15 +76,42 @@ export async function storeUpload(
       error: `${filename} is larger than the upload limit of ${formatBytes(options.maxBytes)}`,
     };
   }
-  return {
-    ok: true,
-    role,
-    filename,
-    key,
-    media,
-    mime: sniffed.mime ?? 'application/octet-stream',
-    bytes,
-  };
+  return { ok: true, role, filename, key, media, mime };
+}
+
+/**
+ * Takes at least `bytes` from the start of a stream (all of it when it is shorter) and leaves
+ * the stream paused. `ended` says the head is the whole stream; otherwise the caller unshifts
+ * the head and reads on from the start.
+ */
+function readHead(stream: Readable, bytes: number): Promise<{ head: Buffer; ended: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const settle = (ended: boolean) => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      resolve({ head: Buffer.concat(chunks, length), ended });
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      length += chunk.length;
+      if (length >= bytes) {
+        stream.pause();
+        settle(false);
+      }
+    };
+    const onEnd = () => settle(true);
+    const onError = (error: Error) => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      reject(error);
+    };
+    stream.on('data', onData);
+    stream.once('end', onEnd);
+    stream.once('error', onError);
+  });
 }
 
 /** The storage key of the n-th upload of a request. */

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -75,6 +75,24 @@ describe.each(drivers)('%s storage', (_name, open) => {
     const copy = join(scratch, `copy-${_name.length}.bin`);
     await storage.downloadToFile('results/job-2/c.bin', copy);
     expect((await readFile(copy)).equals(await readFile(localFile))).toBe(true);
+  });
+
+  it('stores nothing when a streamed body fails midway', async () => {
+    const storage = open();
+    const failing = Readable.from(
+      (async function* () {
+        yield Buffer.alloc(100_000, 1);
+        throw new Error('client went away');
+      })(),
+    );
+    await expect(storage.put('inputs/r9/0-cut.png', failing, 'image/png')).rejects.toThrow(
+      'client went away',
+    );
+    expect(await storage.stat('inputs/r9/0-cut.png')).toBeUndefined();
+    if (storage instanceof LocalStorage) {
+      // Neither the staging file nor the metadata file is left behind.
+      expect(await readdir(join(storage.root, 'inputs/r9'))).toEqual([]);
+    }
   });
 
   it('reads byte ranges', async () => {

@@ -14,6 +14,13 @@ import {
 const META_SUFFIX = '.meta.json';
 
 /**
+ * How much of a streamed upload may wait in memory for the disk. With the default 16 KB the
+ * source pauses after every network chunk until its write finishes; 1 MB lets chunks arriving
+ * during a write join the next one (a single writev), so a slow write does not stall the upload.
+ */
+const WRITE_BUFFER_BYTES = 1024 * 1024;
+
+/**
  * Storage in a local folder: each object is a file at `<root>/<key>`, with its content type in
  * a `<key>.meta.json` beside it. Writes go to a temporary name and are renamed into place, so a
  * reader never sees half a file.
@@ -30,12 +37,21 @@ export class LocalStorage implements Storage {
     await mkdir(dirname(path), { recursive: true });
     const staging = `${path}.partial-${process.pid}-${Date.now()}`;
     try {
-      if (Buffer.isBuffer(body)) await writeFile(staging, body);
-      else await pipeline(body, createWriteStream(staging));
-      await writeFile(`${path}${META_SUFFIX}`, JSON.stringify({ contentType }));
+      // The data and its small metadata file are written side by side; the object appears only
+      // at the rename, so a reader never sees one without the other.
+      const written = await Promise.allSettled([
+        Buffer.isBuffer(body)
+          ? writeFile(staging, body)
+          : pipeline(body, createWriteStream(staging, { highWaterMark: WRITE_BUFFER_BYTES })),
+        writeFile(`${path}${META_SUFFIX}`, JSON.stringify({ contentType })),
+      ]);
+      for (const outcome of written) if (outcome.status === 'rejected') throw outcome.reason;
       await rename(staging, path);
     } catch (error) {
       await rm(staging, { force: true });
+      // A metadata file with no object beside it would never be cleaned up.
+      if (!(await stat(path).catch(() => undefined)))
+        await rm(`${path}${META_SUFFIX}`, { force: true });
       throw error;
     }
   }
