@@ -2,7 +2,13 @@ import type { Redis } from 'ioredis';
 
 /** How one file of an API request stands. */
 export type ApiFileState =
-  | { state: 'queued'; filename: string; jobId: string }
+  | {
+      state: 'queued';
+      filename: string;
+      jobId: string;
+      /** A worker has taken the file's job (set at read time from the request's `started:` marks). */
+      started?: boolean;
+    }
   | {
       state: 'done';
       filename: string;
@@ -81,6 +87,21 @@ export class ApiRequestStore {
       .exec();
   }
 
+  /**
+   * Notes that a worker has started one file's job, so `/v1/results/` can say nothing is ahead
+   * of the request without asking the queue. Kept beside the file's state rather than in it, so
+   * a late mark can never overwrite the file's result; does nothing once the record has expired.
+   */
+  async markStarted(requestId: string, fileIndex: number): Promise<void> {
+    await this.redis.eval(
+      "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end",
+      1,
+      this.key(requestId),
+      `started:${fileIndex}`,
+      String(Date.now()),
+    );
+  }
+
   /** Marks one file done with its result (idempotent: a repeat overwrites with the same). */
   async markDone(
     requestId: string,
@@ -113,7 +134,10 @@ export class ApiRequestStore {
     const files: ApiFileState[] = [];
     for (let index = 0; index < meta.count; index++) {
       const text = fields[`file:${index}`];
-      if (text) files.push(JSON.parse(text) as ApiFileState);
+      if (!text) continue;
+      const file = JSON.parse(text) as ApiFileState;
+      if (file.state === 'queued' && fields[`started:${index}`]) file.started = true;
+      files.push(file);
     }
     return {
       requestId,

@@ -27,6 +27,8 @@ export interface TestQueue {
   queue: Queue<ConversionJobData, ConversionJobResult>;
   events: QueueEvents;
   requests: ApiRequestStore;
+  /** A plain connection, for looking at what the worker wrote. */
+  redis: Redis;
   /** Environment for a worker on this queue (in-process via loadWorkerConfig, or a child). */
   env: NodeJS.ProcessEnv;
   close(): Promise<void>;
@@ -60,6 +62,7 @@ export async function freshQueue(extraEnv: NodeJS.ProcessEnv = {}): Promise<Test
     queue,
     events,
     requests: new ApiRequestStore(redis, 3600_000),
+    redis,
     env,
     close: async () => {
       await queue.obliterate({ force: true }).catch(() => undefined);

@@ -35,7 +35,7 @@ async function startWorker(extraEnv: NodeJS.ProcessEnv = {}): Promise<TestQueue>
 }
 
 describe('conversion worker (in-process, real Redis, real model)', () => {
-  it('processes a job: result in storage, the api request marked done, progress seen', async () => {
+  it('processes a job: result in storage, the api request marked started then done, progress seen', async () => {
     const q = await startWorker();
     const progress: unknown[] = [];
     q.events.on('progress', ({ data }) => progress.push(data));
@@ -59,6 +59,12 @@ describe('conversion worker (in-process, real Redis, real model)', () => {
       resultKey: result.resultKey,
       resultFilename: 'cup_processed.png',
     });
+    // The api adapter marked the file started when the job began (what lets /v1/results/
+    // report nothing ahead without asking the queue).
+    await waitFor(
+      async () => (await q.redis.hget(`bgremover:request:${requestId}`, 'started:0')) ?? undefined,
+      5_000,
+    );
     await waitFor(async () => progress.length >= 3);
     expect(progress).toContainEqual({ stage: 'processing', percent: 5 });
     expect(progress).toContainEqual({ stage: 'delivering', percent: 98 });

@@ -70,19 +70,15 @@ async function describe(record: ApiRequestRecord, context: ApiContext): Promise<
 }
 
 /**
- * Jobs ahead of this request: none once one of its files is running; otherwise the jobs waiting
- * or running in the queue other than its own (an upper bound when later requests have a higher
- * priority, e.g. images queued after this request's video).
+ * Jobs ahead of this request: none once a worker has started one of its files; otherwise the
+ * jobs waiting or running in the queue other than its own (an upper bound when later requests
+ * have a higher priority, e.g. images queued after this request's video). The depth is shared
+ * by all pollers (see QueueDepth), so a poll costs one read of the request's record.
  */
 async function jobsAhead(record: ApiRequestRecord, context: ApiContext): Promise<number> {
   const pending = record.files.filter((file) => file.state === 'queued');
-  // Asked together: one wait for Redis instead of two.
-  const [states, depth] = await Promise.all([
-    Promise.all(pending.map((file) => context.queue.getJobState(file.jobId))),
-    context.queueDepth.current(),
-  ]);
-  if (states.includes('active')) return 0;
-  return Math.max(0, depth - pending.length);
+  if (pending.some((file) => file.started)) return 0;
+  return Math.max(0, (await context.queueDepth.current()) - pending.length);
 }
 
 async function readUuid(request: FastifyRequest): Promise<string | undefined> {

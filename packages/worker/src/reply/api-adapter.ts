@@ -1,11 +1,12 @@
 import type { ApiRequestStore, ReplyTarget } from '@bgremover/jobs';
-import type { DeliverableResult, ReplyAdapter } from './adapter.js';
+import type { DeliverableResult, JobProgress, ReplyAdapter } from './adapter.js';
 
 type ApiTarget = Extract<ReplyTarget, { kind: 'api' }>;
 
 /**
- * Delivers to the HTTP API: marks the request's file done (with the result's storage key, which
- * `/v1/results/` turns into a download URL) or failed (with the message). Idempotent.
+ * Delivers to the HTTP API: marks the request's file started when its job begins, then done
+ * (with the result's storage key, which `/v1/results/` turns into a download URL) or failed
+ * (with the message). Idempotent.
  */
 export class ApiReplyAdapter implements ReplyAdapter<ApiTarget> {
   constructor(private readonly requests: ApiRequestStore) {}
@@ -17,6 +18,13 @@ export class ApiReplyAdapter implements ReplyAdapter<ApiTarget> {
       contentType: result.contentType,
       warnings: result.warnings,
     });
+  }
+
+  async reportProgress(target: ApiTarget, progress: JobProgress): Promise<void> {
+    // Only the first stage matters to the API: from then on nothing is ahead of the request.
+    if (progress.stage === 'fetching') {
+      await this.requests.markStarted(target.requestId, target.fileIndex);
+    }
   }
 
   async deliverFailure(target: ApiTarget, message: string): Promise<void> {

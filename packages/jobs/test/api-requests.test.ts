@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiRequestStore } from '../src/index.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+let redis: Redis;
+let store: ApiRequestStore;
+const prefix = `test:request:${randomUUID().slice(0, 8)}:`;
+
+beforeAll(() => {
+  redis = new Redis(REDIS_URL);
+  store = new ApiRequestStore(redis, 60_000, prefix);
+});
+afterAll(async () => {
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  await redis.quit();
+});
+
+describe('API request records in Redis', () => {
+  it('tracks each file from queued through started to done or failed', async () => {
+    await store.create('r1', 'key-a', [
+      { filename: 'a.png', jobId: 'r1-0' },
+      { filename: 'b.txt', error: 'b.txt is not an image' },
+      { filename: 'c.png', jobId: 'r1-2' },
+    ]);
+    expect(await store.inflight('key-a')).toBe(2);
+    let record = await store.get('r1');
+    expect(record?.files.map((file) => file.state)).toEqual(['queued', 'failed', 'queued']);
+    expect(record?.files[0]).not.toHaveProperty('started');
+
+    await store.markStarted('r1', 0);
+    record = await store.get('r1');
+    expect(record?.files[0]).toMatchObject({ state: 'queued', started: true });
+    expect(record?.files[2]).not.toHaveProperty('started');
+    expect(record?.finished).toBe(false);
+
+    await store.markDone('r1', 0, {
+      resultKey: 'results/r1-0/a.png',
+      resultFilename: 'a_processed.png',
+      contentType: 'image/png',
+    });
+    // A start mark arriving after the result (progress is reported without waiting) changes
+    // nothing: the file stays done.
+    await store.markStarted('r1', 0);
+    await store.markFailed('r1', 2, 'c.png could not be decoded');
+    record = await store.get('r1');
+    expect(record?.files[0]).toEqual({
+      state: 'done',
+      filename: 'a.png',
+      jobId: 'r1-0',
+      resultKey: 'results/r1-0/a.png',
+      resultFilename: 'a_processed.png',
+      contentType: 'image/png',
+    });
+    expect(record?.files[2]).toMatchObject({
+      state: 'failed',
+      error: 'c.png could not be decoded',
+    });
+    expect(record?.finished).toBe(true);
+    expect(await store.inflight('key-a')).toBe(0);
+  });
+
+  it('does not bring back an expired or unknown request when a worker marks it started', async () => {
+    await store.markStarted('never-created', 0);
+    expect(await redis.exists(`${prefix}never-created`)).toBe(0);
+    expect(await store.get('never-created')).toBeUndefined();
+  });
+});
