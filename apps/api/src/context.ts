@@ -7,7 +7,6 @@ import type {
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ApiConfig } from './config.js';
-import type { QueueDepth } from './queue-depth.js';
 
 /** What the routes share: settings and open connections, created once per server. */
 export interface ApiContext {
@@ -16,7 +15,6 @@ export interface ApiContext {
   redis: Redis;
   queue: Queue<ConversionJobData, ConversionJobResult>;
   requests: ApiRequestStore;
-  queueDepth: QueueDepth;
 }
 
 /** The seed's error body: `{"error": "..."}`. */

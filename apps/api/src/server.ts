@@ -4,7 +4,6 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { Redis } from 'ioredis';
 import type { ApiConfig } from './config.js';
 import { type ApiContext, errorBody } from './context.js';
-import { QueueDepth } from './queue-depth.js';
 import { registerConvertRoute } from './routes/convert.js';
 import { registerFileRoutes } from './routes/files.js';
 import { registerResultsRoute } from './routes/results.js';
@@ -33,7 +32,6 @@ export async function buildApiServer(config: ApiConfig): Promise<ApiServer> {
     redis,
     queue,
     requests: new ApiRequestStore(redis, config.jobs.resultTtlMs),
-    queueDepth: new QueueDepth(queue),
   };
   const app = Fastify({
     logger: { level: config.logLevel },

@@ -1,10 +1,14 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeLavfiClip } from '../../../test-support/lavfi-clip.js';
 import { postForm, type Stack, startStack } from './api-harness.js';
 
 // No worker: jobs stay queued until the test marks one started, as a worker does.
 let stack: Stack;
 let photo: Buffer;
+let clip: Buffer;
 
 beforeAll(async () => {
   stack = await startStack({}, false);
@@ -13,39 +17,61 @@ beforeAll(async () => {
   })
     .png()
     .toBuffer();
+  const clipPath = join(stack.storageDir, 'clip.mp4');
+  await makeLavfiClip(clipPath, { video: 'testsrc2=size=64x48:rate=5:duration=1' });
+  clip = await readFile(clipPath);
 });
 afterAll(() => stack.close());
 
-async function convert(count: number): Promise<string> {
+async function convert(kind: 'image' | 'video', count = 1): Promise<string> {
   const files = Array.from(
     { length: count },
-    (_, index) => ['files', `p${index}.png`, photo] as [string, string, Buffer],
+    (_, index) =>
+      (kind === 'image' ? ['files', `p${index}.png`, photo] : ['files', `c${index}.mp4`, clip]) as [
+        string,
+        string,
+        Buffer,
+      ],
   );
   const { status, body } = await postForm(
     `${stack.baseUrl}/v1/convert/`,
-    { convert_to: 'image-backgroundremover' },
+    { convert_to: `${kind}-backgroundremover` },
     files,
   );
-  expect(status).toBe(200);
+  expect(status, JSON.stringify(body)).toBe(200);
   return body.uuid as string;
 }
 
-async function results(uuid: string): Promise<{ queue_count: number; finished: boolean }> {
+async function queueCount(uuid: string): Promise<number> {
   const response = await fetch(`${stack.baseUrl}/v1/results/`, {
     method: 'POST',
     body: new URLSearchParams({ uuid }),
   });
-  return (await response.json()) as { queue_count: number; finished: boolean };
+  const body = (await response.json()) as { queue_count: number; finished: boolean };
+  expect(body.finished).toBe(false);
+  return body.queue_count;
 }
 
 describe('/v1/results/ queue_count', () => {
-  it('counts the jobs ahead of a request, and none once a worker has started one of its files', async () => {
-    await convert(1);
-    const later = await convert(2);
-    // The earlier request's job is ahead of the later one's two.
-    expect(await results(later)).toMatchObject({ queue_count: 1, finished: false });
+  it('counts the jobs that will run before a request, in the order workers take them', async () => {
+    const first = await convert('image');
+    const second = await convert('image', 2);
+    expect(await queueCount(first)).toBe(0);
+    expect(await queueCount(second)).toBe(1);
 
-    await stack.api.context.requests.markStarted(later, 1);
-    expect(await results(later)).toMatchObject({ queue_count: 0, finished: false });
+    // Images go ahead of videos: an image sent after a video still runs first.
+    const video = await convert('video');
+    const lateImage = await convert('image');
+    expect(await queueCount(lateImage)).toBe(3);
+    expect(await queueCount(video)).toBe(4);
+    // Jobs queued after a request never count against it.
+    expect(await queueCount(first)).toBe(0);
+  });
+
+  it("is 0 once a worker has started one of the request's files", async () => {
+    const waiting = await convert('image', 2);
+    expect(await queueCount(waiting)).toBeGreaterThan(0);
+    await stack.api.context.requests.markStarted(waiting, 1);
+    expect(await queueCount(waiting)).toBe(0);
   });
 });

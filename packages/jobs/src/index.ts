@@ -7,6 +7,7 @@ export * from './config.js';
 export * from './enqueue.js';
 export * from './job-data.js';
 export * from './queue.js';
+export * from './queue-position.js';
 export * from './redis.js';
 export * from './storage/local-storage.js';
 export * from './storage/s3-storage.js';

@@ -1,4 +1,4 @@
-import type { ApiRequestRecord } from '@bgremover/jobs';
+import { type ApiRequestRecord, jobsAheadOf } from '@bgremover/jobs';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type ApiContext, errorBody } from '../context.js';
 
@@ -70,15 +70,19 @@ async function describe(record: ApiRequestRecord, context: ApiContext): Promise<
 }
 
 /**
- * Jobs ahead of this request: none once a worker has started one of its files; otherwise the
- * jobs waiting or running in the queue other than its own (an upper bound when later requests
- * have a higher priority, e.g. images queued after this request's video). The depth is shared
- * by all pollers (see QueueDepth), so a poll costs one read of the request's record.
+ * Jobs ahead of this request: none once a worker has started one of its files (or none is
+ * queued any more); otherwise the running jobs plus the queued ones BullMQ's workers will take
+ * before the first of its files, counted in Redis in one step.
  */
 async function jobsAhead(record: ApiRequestRecord, context: ApiContext): Promise<number> {
   const pending = record.files.filter((file) => file.state === 'queued');
   if (pending.some((file) => file.started)) return 0;
-  return Math.max(0, (await context.queueDepth.current()) - pending.length);
+  const ahead = await jobsAheadOf(
+    context.redis,
+    context.queue,
+    pending.map((file) => file.jobId),
+  );
+  return ahead ?? 0;
 }
 
 async function readUuid(request: FastifyRequest): Promise<string | undefined> {
