@@ -1,3 +1,6 @@
+import { readdir } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,6 +101,48 @@ describe('/v1/convert/ refuses bad requests with {"error"} and the right status'
     const { status, body } = await postForm(convertUrl(), image, [['files', 'big.png', big]]);
     expect(status).toBe(413);
     expect(body.error).toContain('larger than the upload limit');
+  });
+
+  it('a client that goes away mid-upload leaves no file behind, and the server carries on', async () => {
+    const boundary = 'abort-test-boundary';
+    const head = Buffer.concat([
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="convert_to"\r\n\r\nimage-backgroundremover\r\n--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="cut.png"\r\nContent-Type: image/png\r\n\r\n`,
+      ),
+      photo,
+      Buffer.alloc(512 * 1024, 7),
+    ]);
+    const { port } = new URL(stack.baseUrl);
+    const request = httpRequest({
+      host: '127.0.0.1',
+      port,
+      path: '/v1/convert/',
+      method: 'POST',
+      headers: {
+        authorization: API_KEY,
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        // Promises far more than is ever sent.
+        'content-length': String(head.length + 2 * 1024 * 1024),
+      },
+    });
+    request.on('error', () => undefined);
+    request.write(head);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    request.destroy();
+
+    const inputs = join(stack.storageDir, 'inputs');
+    const leftOver = async () =>
+      (await readdir(inputs, { recursive: true, withFileTypes: true }).catch(() => []))
+        .filter((entry) => entry.isFile())
+        .map((entry) => entry.name)
+        .filter((name) => name.startsWith('0-cut.png'));
+    const deadline = Date.now() + 5_000;
+    while ((await leftOver()).length > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(await leftOver()).toEqual([]);
+    const next = await postForm(convertUrl(), image, [['files', 'a.png', photo]]);
+    expect(next.status).toBe(200);
   });
 
   it('a rate-limited key: 429 with Retry-After, other keys unaffected', async () => {
