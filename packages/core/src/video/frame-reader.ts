@@ -52,8 +52,42 @@ export function openFrameReader(options: FrameReaderOptions): FrameReader {
     ],
     output: pipe,
   });
-  const chunks = pipe[Symbol.asyncIterator]();
-  let carry: Buffer | undefined;
+  // Chunks are taken as the pipe emits them ('data' in flowing mode) and copied once into the
+  // frame being assembled. (Async iteration would read() the pipe, which joins everything
+  // buffered into one new buffer first: an extra copy and allocation of megabytes per frame.)
+  const ready: Buffer[] = [];
+  let assembling: Buffer | undefined;
+  let filled = 0;
+  let ended = false;
+  let waiter: (() => void) | undefined;
+  const wake = () => {
+    const resolve = waiter;
+    waiter = undefined;
+    resolve?.();
+  };
+  pipe.on('data', (chunk: Buffer) => {
+    let offset = 0;
+    while (offset < chunk.length) {
+      assembling ??= Buffer.allocUnsafe(frameBytes);
+      const used = chunk.copy(assembling, filled, offset, offset + frameBytes - filled);
+      filled += used;
+      offset += used;
+      if (filled === frameBytes) {
+        ready.push(assembling);
+        assembling = undefined;
+        filled = 0;
+      }
+    }
+    // One finished frame waiting is enough: the decoder waits until it is taken.
+    if (ready.length > 0) pipe.pause();
+    wake();
+  });
+  const stop = () => {
+    ended = true; // a cut-off last frame is dropped; finish() reports why the decoder stopped
+    wake();
+  };
+  pipe.once('end', stop);
+  pipe.once('error', stop);
   let framesRead = 0;
   let closed = false;
 
@@ -63,21 +97,15 @@ export function openFrameReader(options: FrameReaderOptions): FrameReader {
       close();
       return undefined;
     }
-    const frame = Buffer.allocUnsafe(frameBytes);
-    let filled = 0;
-    if (carry) {
-      const used = carry.copy(frame, 0, 0, Math.min(carry.length, frameBytes));
-      filled = used;
-      carry = used < carry.length ? carry.subarray(used) : undefined;
+    while (ready.length === 0 && !ended) {
+      await new Promise<void>((resolve) => {
+        waiter = resolve;
+        pipe.resume();
+      });
     }
-    while (filled < frameBytes) {
-      const step = await chunks.next();
-      if (step.done) return finish(); // a cut-off last frame is dropped
-      const chunk = step.value as Buffer;
-      const used = chunk.copy(frame, filled, 0, Math.min(chunk.length, frameBytes - filled));
-      filled += used;
-      if (used < chunk.length) carry = chunk.subarray(used);
-    }
+    const frame = ready.shift();
+    if (!frame) return finish();
+    if (ready.length === 0) pipe.resume();
     framesRead++;
     return frame;
   }
