@@ -16,8 +16,16 @@ export interface FrameReaderOptions {
 
 /** Packed RGB frames of one video, decoded by an ffmpeg process of its own. */
 export interface FrameReader {
-  /** The next frame (width x height x 3 bytes, a fresh buffer), or undefined at the end. */
+  /**
+   * The next frame (width x height x 3 bytes), or undefined at the end. The buffer is the
+   * caller's until it hands it back with `release`.
+   */
   next(): Promise<Buffer | undefined>;
+  /**
+   * Hands back a frame the caller is done with, for a later frame to be decoded into: no new
+   * multi-megabyte buffer (and its page faults and garbage collection) per frame. Optional.
+   */
+  release(frame: Buffer): void;
   /** Frames returned so far. */
   readonly framesRead: number;
   /** Stops the decoder (safe to call at any time, more than once). */
@@ -56,6 +64,7 @@ export function openFrameReader(options: FrameReaderOptions): FrameReader {
   // frame being assembled. (Async iteration would read() the pipe, which joins everything
   // buffered into one new buffer first: an extra copy and allocation of megabytes per frame.)
   const ready: Buffer[] = [];
+  const spare: Buffer[] = [];
   let assembling: Buffer | undefined;
   let filled = 0;
   let ended = false;
@@ -68,7 +77,7 @@ export function openFrameReader(options: FrameReaderOptions): FrameReader {
   pipe.on('data', (chunk: Buffer) => {
     let offset = 0;
     while (offset < chunk.length) {
-      assembling ??= Buffer.allocUnsafe(frameBytes);
+      assembling ??= spare.pop() ?? Buffer.allocUnsafe(frameBytes);
       const used = chunk.copy(assembling, filled, offset, offset + frameBytes - filled);
       filled += used;
       offset += used;
@@ -139,8 +148,16 @@ export function openFrameReader(options: FrameReaderOptions): FrameReader {
     job.kill();
   }
 
+  function release(frame: Buffer): void {
+    // A few are enough: at most three frames are in use at once in the pipeline.
+    if (frame.length === frameBytes && spare.length < 4 && !spare.includes(frame)) {
+      spare.push(frame);
+    }
+  }
+
   return {
     next,
+    release,
     get framesRead() {
       return framesRead;
     },

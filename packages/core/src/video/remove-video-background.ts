@@ -269,7 +269,10 @@ async function streamFrames(
   let frames = 0;
   const postAndWrite = async (frame: PreparedFrame, small: Uint8Array): Promise<void> => {
     const mask = await fullSizeFrameMask(model, small, frame.rgb, width, height, refine);
-    await writer.write(await frameStep.compose(frame.rgb, mask));
+    const composed = await frameStep.compose(frame.rgb, mask);
+    // Every composition returns a new buffer, so the decoded frame can be reused.
+    if (composed.buffer !== frame.rgb.buffer) reader.release(frame.rgb);
+    await writer.write(composed);
     frames++;
     options.onProgress?.({ framesDone: frames, framesTotal: plan.expectedFrames });
   };
