@@ -84,7 +84,11 @@ export function buildOpenApiDocument(): Record<string, unknown> {
               },
             },
             finished: { type: 'boolean' },
-            queue_count: { type: 'integer', description: 'Jobs ahead of this request' },
+            queue_count: {
+              type: 'integer',
+              description:
+                'Jobs that will run before this request: the running ones plus those queued ahead of its first file (images before videos); 0 once one of its files has started',
+            },
             errors: { type: 'array', items: { type: 'string' } },
             warnings: {
               type: 'array',
