@@ -8,19 +8,20 @@ import { openFrameReader } from '../src/video/frame-reader.js';
 
 let dir: string;
 let clipPath: string;
-const size = { width: 96, height: 64 };
+// Frames larger than a pipe chunk (64 KB), so a chunk never completes more than one frame.
+const size = { width: 320, height: 240 };
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'frame-reader-'));
   clipPath = join(dir, 'moving.mp4');
-  await makeLavfiClip(clipPath, { video: 'testsrc2=size=96x64:rate=10:duration=2' });
+  await makeLavfiClip(clipPath, { video: 'testsrc2=size=320x240:rate=10:duration=2' });
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 async function frameDigests(
   releaseEach: boolean,
 ): Promise<{ digests: string[]; buffers: Set<ArrayBufferLike> }> {
-  const reader = openFrameReader({ path: clipPath, ...size, filters: ['scale=96:64'] });
+  const reader = openFrameReader({ path: clipPath, ...size, filters: ['scale=320:240'] });
   const digests: string[] = [];
   const buffers = new Set<ArrayBufferLike>();
   for (;;) {
@@ -42,8 +43,9 @@ describe('frame reader', () => {
     // testsrc2 moves every frame: each frame differs from the one before.
     expect(new Set(fresh.digests).size).toBe(20);
     expect(reused.digests).toEqual(fresh.digests);
-    // Released frames are decoded into again instead of allocating one buffer per frame.
+    // Released frames are decoded into again instead of allocating one buffer per frame: the
+    // one the caller holds, one finished and waiting, one being filled (and one to spare).
     expect(fresh.buffers.size).toBe(20);
-    expect(reused.buffers.size).toBeLessThanOrEqual(3);
+    expect(reused.buffers.size).toBeLessThanOrEqual(4);
   });
 });
