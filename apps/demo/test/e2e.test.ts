@@ -272,8 +272,12 @@ describe('the whole system', () => {
       ['cat_processed.png'],
     ]);
     expect(finished.flatMap((result) => result.errors)).toEqual([]);
-    const videoJob = await api.context.queue.getJob(videoJobId);
-    expect(videoJob?.returnvalue.worker).not.toBe(victimId);
+    // The worker marks the file done just before BullMQ records the job completed.
+    const videoJob = await waitUntil(async () => {
+      const job = await api.context.queue.getJob(videoJobId);
+      return job?.returnvalue ? job : undefined;
+    }, 30_000);
+    expect(videoJob.returnvalue.worker).not.toBe(victimId);
     const download = await fetch(`${apiUrl}${finished[0]?.files[0]?.url}`);
     expect(download.headers.get('content-type')).toBe('video/webm');
 

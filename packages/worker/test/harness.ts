@@ -13,7 +13,7 @@ import {
   openConversionQueue,
   redisConnection,
 } from '@bgremover/jobs';
-import { type Queue, QueueEvents } from 'bullmq';
+import { type Job, type Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -172,4 +172,18 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error('timed out waiting');
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/**
+ * A job once BullMQ has recorded its completion. The worker marks the request's file done just
+ * before that, so a test that saw the request finish must wait for this to read the result.
+ */
+export async function completedJob(
+  testQueue: TestQueue,
+  jobId: string,
+): Promise<Job<ConversionJobData, ConversionJobResult>> {
+  return waitFor(async () => {
+    const job = await testQueue.queue.getJob(jobId);
+    return job?.finishedOn && job.returnvalue ? job : undefined;
+  }, 30_000);
 }

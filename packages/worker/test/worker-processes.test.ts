@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { largePhoto, smallPhoto } from './fixtures.js';
 import {
   type ChildWorker,
+  completedJob,
   freshQueue,
   spawnWorker,
   submitApiRequest,
@@ -62,8 +63,8 @@ describe('worker processes (real Redis, real model, child processes)', () => {
       return current?.finished ? current : undefined;
     }, 120_000);
     expect(record.files[0]?.state).toBe('done');
-    const job = await q.queue.getJob(jobId);
-    expect(job?.returnvalue.worker).toBe('rescuer');
+    const job = await completedJob(q, jobId);
+    expect(job.returnvalue.worker).toBe('rescuer');
     await waitFor(async () => completions.get(jobId) === 1);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(completions.get(jobId)).toBe(1);
@@ -99,7 +100,7 @@ describe('worker processes (real Redis, real model, child processes)', () => {
     }, 120_000);
     expect(record.files.map((file) => file.state)).toEqual(['done', 'done', 'done']);
     const workers = await Promise.all(
-      jobIds.map(async (id) => (await q.queue.getJob(id))?.returnvalue.worker),
+      jobIds.map(async (id) => (await completedJob(q, id)).returnvalue.worker),
     );
     expect(workers[0]).toBe('first');
     expect(workers.slice(1)).toEqual(['second', 'second']);
@@ -121,7 +122,7 @@ describe('worker processes (real Redis, real model, child processes)', () => {
     expect(record.files.every((file) => file.state === 'done')).toBe(true);
     const byWorker = new Map<string, number>();
     for (const id of jobIds) {
-      const worker = (await q.queue.getJob(id))?.returnvalue.worker ?? 'none';
+      const { worker } = (await completedJob(q, id)).returnvalue;
       byWorker.set(worker, (byWorker.get(worker) ?? 0) + 1);
     }
     expect([...byWorker.keys()].sort()).toEqual(['alpha', 'beta']);
