@@ -6,8 +6,8 @@
 export * from './config.js';
 export * from './errors.js';
 export { acceptedImageFormats, type RawImage } from './image/decode.js';
-export { stretchToBytes } from './image/mask.js';
 export { normalizeForModel } from './image/model-input.js';
+export { stretchToBytes } from './image/predict-mask.js';
 export * from './image/remove-image-background.js';
 export { type SniffedType, sniffFileType } from './image/sniff.js';
 export * from './logger.js';

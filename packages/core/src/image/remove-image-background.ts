@@ -15,8 +15,9 @@ import { fitBackgroundImage } from './background-image.js';
 import { composeOver, composeOverColor, cutOut } from './compose.js';
 import { decodePixels, inspectImage, type RawImage, rawImageToSharp, readInput } from './decode.js';
 import { encodePng } from './encode.js';
-import { predictMask, resizeMask } from './mask.js';
+import { resizeMask } from './mask.js';
 import { normalizeForModel, resizeForModel } from './model-input.js';
+import { predictMask } from './predict-mask.js';
 import { useImageThreads } from './runtime.js';
 
 /** Wall-clock milliseconds spent in each stage of one image. */

@@ -4,7 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { isBgRemoverError } from '../errors.js';
-import { predictMask } from '../image/mask.js';
+import { predictMask } from '../image/predict-mask.js';
 import type { ModelName } from '../models/registry.js';
 import { loadModel } from '../models/sessions.js';
 import type { InferenceReply, InferenceRequest } from './inference-protocol.js';
