@@ -1,4 +1,4 @@
-import { ApiRequestStore, openConversionQueue, openStorage } from '@bgremover/jobs';
+import { ApiRequestStore, openConversionQueue, openStorage, whenRedisReady } from '@bgremover/jobs';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { Redis } from 'ioredis';
@@ -26,6 +26,9 @@ export async function buildApiServer(config: ApiConfig): Promise<ApiServer> {
     enableOfflineQueue: false,
   });
   const queue = openConversionQueue(config.jobs.redisUrl, config.jobs.queueName, 'producer');
+  // Both connections refuse commands until connected (no offline queue): without this wait, a
+  // request arriving just after the server starts listening could fail with a 500.
+  await Promise.all([whenRedisReady(redis, config.jobs.redisUrl), queue.waitUntilReady()]);
   const context: ApiContext = {
     config,
     storage: openStorage(config.jobs),
