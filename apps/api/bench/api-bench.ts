@@ -19,9 +19,16 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
-import { BenchClient, encodeForm, encodeMultipart, type TimedResponse } from './http-client.js';
+import {
+  BenchClient,
+  encodeForm,
+  encodeMultipart,
+  serverTimingMs,
+  type TimedResponse,
+} from './http-client.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CONVERT_REQUESTS = Number(process.env.BENCH_CONVERTS ?? 300);
@@ -60,18 +67,14 @@ const server = spawn(
   ],
   { env, stdio: ['ignore', 'pipe', 'inherit'] },
 );
+// The server's log: the first line with its address, and any error line (so a failing request
+// says why); the rest is dropped.
 const baseUrl = await new Promise<string>((resolve) => {
-  let output = '';
-  const onOutput = (chunk: Buffer) => {
-    output += chunk.toString();
-    const match = /"address":"(http:\/\/[^"]+)"/.exec(output);
-    if (!match?.[1]) return;
-    // From here on the server's log lines are read and dropped.
-    server.stdout.off('data', onOutput);
-    server.stdout.resume();
-    resolve(match[1]);
-  };
-  server.stdout.on('data', onOutput);
+  createInterface({ input: server.stdout }).on('line', (line) => {
+    const address = /"address":"(http:\/\/[^"]+)"/.exec(line)?.[1];
+    if (address) resolve(address);
+    else if (/"level":(50|60)/.test(line)) process.stderr.write(`api: ${line}\n`);
+  });
 });
 
 // A 1 MB upload: a real PNG header chunk, then noise in one IDAT chunk.
@@ -118,7 +121,7 @@ async function convertWithFetch(): Promise<TimedResponse> {
     status: response.status,
     body,
     clientMs: performance.now() - start,
-    serverMs: Number(/dur=([0-9.]+)/.exec(response.headers.get('server-timing') ?? '')?.[1]),
+    serverMs: serverTimingMs(response.headers.get('server-timing')),
   };
 }
 

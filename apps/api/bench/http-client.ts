@@ -58,6 +58,11 @@ export function encodeForm(fields: Record<string, string>): EncodedBody {
   };
 }
 
+/** The server's own time in ms from a `Server-Timing: app;dur=…` header (NaN when absent). */
+export function serverTimingMs(header: string | null | undefined): number {
+  return Number(/dur=([0-9.]+)/.exec(header ?? '')?.[1]);
+}
+
 /** POSTs pre-encoded bodies to one server over a pool of keep-alive connections. */
 export class BenchClient {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
@@ -94,12 +99,11 @@ export class BenchClient {
           response.on('error', reject);
           response.on('end', () => {
             const clientMs = performance.now() - start;
-            const timing = String(response.headers['server-timing'] ?? '');
             resolve({
               status: response.statusCode ?? 0,
               body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
               clientMs,
-              serverMs: Number(/dur=([0-9.]+)/.exec(timing)?.[1]),
+              serverMs: serverTimingMs(String(response.headers['server-timing'] ?? '')),
             });
           });
         },
