@@ -388,7 +388,13 @@ describe('the Discord bot with the real worker (loopback Discord stand-in)', () 
     for (const [index, edit] of progressEdits.entries()) {
       if (index > 0) expect(edit.at - progressEdits[index - 1]!.at).toBeGreaterThanOrEqual(400);
     }
-    // No progress edit lands after the final one.
+    // The worker edits the reply to "done" just after posting the clip; once that edit has
+    // arrived, no progress edit lands after it.
+    await standIn.waitFor(
+      () =>
+        originalEdits(token).find((edit) => String(edit.body?.content).includes('clip.mp4: done')),
+      10_000,
+    );
     const last = originalEdits(token).at(-1);
     expect(String(last?.body?.content)).toContain('clip.mp4: done');
   });
