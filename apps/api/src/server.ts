@@ -40,7 +40,8 @@ export async function buildApiServer(config: ApiConfig): Promise<ApiServer> {
     logger: { level: config.logLevel },
     // One line per accepted conversion (logged by the route) instead of two per HTTP request.
     logController: new LogController({ disableRequestLogging: true }),
-    routerOptions: { ignoreTrailingSlash: true },
+    // Result names are at most 120 characters (safeFileName); fastify's default limit is 100.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     bodyLimit: 1024 * 1024,
     // Uploads stream for as long as they take; idle connections are still cut.
     requestTimeout: 0,

@@ -1,9 +1,9 @@
 import {
   type ConversionJobData,
   type ConversionJobResult,
+  displayFileName,
   enqueueConversion,
   type ReplyTarget,
-  safeFileName,
 } from '@bgremover/jobs';
 import type { Queue } from 'bullmq';
 import type { AttachmentInfo } from './attachments.js';
@@ -41,5 +41,5 @@ export async function enqueueDiscordJob(
 }
 
 function urlInput(attachment: AttachmentInfo) {
-  return { kind: 'url' as const, url: attachment.url, filename: safeFileName(attachment.name) };
+  return { kind: 'url' as const, url: attachment.url, filename: displayFileName(attachment.name) };
 }

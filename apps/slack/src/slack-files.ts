@@ -1,5 +1,5 @@
 import { extname } from 'node:path';
-import { safeFileName } from '@bgremover/jobs';
+import { displayFileName } from '@bgremover/jobs';
 import { z } from 'zod';
 import { formatBytes } from './text.js';
 
@@ -149,9 +149,12 @@ export function checkSlackFile(file: SlackFile, rules: FileRules): FileCheck {
   return { ok: true, id: file.id, name, url, mediaKind: kind };
 }
 
-/** The name a job's input (and so its result) gets: safe for storage keys and download URLs. */
+/**
+ * The name a job's input (and so its result) gets: the person's own name, cleaned for display
+ * (storage keys and download URLs use a safe form of it).
+ */
 export function jobFileName(check: Extract<FileCheck, { ok: true }>): string {
-  return safeFileName(check.name);
+  return displayFileName(check.name);
 }
 
 function hostOf(url: string): string | undefined {

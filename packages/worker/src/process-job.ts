@@ -7,7 +7,10 @@ import {
   type ConversionJobData,
   type ConversionJobResult,
   conversionJobDataSchema,
+  resultStorageKey,
   type Storage,
+  safeFileName,
+  UnsafeStorageKeyError,
 } from '@bgremover/jobs';
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -89,8 +92,8 @@ export async function processConversionJob(
     });
 
     progress({ stage: 'storing', percent: 95 });
-    const resultKey = `results/${jobId}/${output.filename}`;
-    const bytes = await storeOutput(deps.storage, resultKey, output);
+    const resultKey = resultStorageKey(jobId, output.filename);
+    const bytes = await storeOutput(deps.storage, resultKey, output, logger);
     const deliverable: DeliverableResult = {
       resultKey,
       filename: output.filename,
@@ -147,24 +150,66 @@ export function describeFailure(error: unknown): { message: string; retryable: b
   };
 }
 
-async function storeOutput(storage: Storage, key: string, output: MediaOutput): Promise<number> {
+async function storeOutput(
+  storage: Storage,
+  key: string,
+  output: MediaOutput,
+  logger: Logger,
+): Promise<number> {
+  const options = { downloadName: output.filename };
   try {
     if (output.body.kind === 'buffer') {
-      await storage.put(key, output.body.data, output.contentType);
+      await storage.put(key, output.body.data, output.contentType, options);
       return output.body.data.length;
     }
-    await storage.putFile(key, output.body.path, output.contentType);
+    await storage.putFile(key, output.body.path, output.contentType, options);
     return output.body.bytes;
   } catch (error) {
-    throw new TransientError(`Storing the result failed: ${(error as Error).message}`, {
-      cause: error,
-    });
+    // The full error (with keys and paths) goes to the operator's log only.
+    logger.error({ err: error }, 'storing the result failed');
+    const fault = classifyStorageFault(error);
+    const message = `Storing the result failed (${fault.code})`;
+    if (!fault.transient) throw new UnrecoverableError(`${message}; it has been logged`);
+    throw new TransientError(message, { cause: error });
   }
+}
+
+/** System error codes of local storage that waiting cannot fix (permissions, a wrong path). */
+const PERMANENT_FS_CODES = new Set([
+  'EACCES',
+  'EPERM',
+  'EROFS',
+  'ENOTDIR',
+  'EISDIR',
+  'ENAMETOOLONG',
+]);
+
+/**
+ * Names a storage failure without its message (which holds keys and paths) and says whether a
+ * retry may cure it: a full disk, a network error or an S3 5xx may pass; an unsafe key, a
+ * permission error or an S3 4xx (no such bucket, access denied) will not.
+ */
+export function classifyStorageFault(error: unknown): { code: string; transient: boolean } {
+  if (error instanceof UnsafeStorageKeyError) return { code: 'unsafe key', transient: false };
+  const fault = error as {
+    code?: unknown;
+    name?: unknown;
+    $metadata?: { httpStatusCode?: number };
+  };
+  const status = fault.$metadata?.httpStatusCode;
+  if (typeof status === 'number') {
+    const transient = status >= 500 || status === 408 || status === 429;
+    return { code: `${typeof fault.name === 'string' ? fault.name : 'S3'} ${status}`, transient };
+  }
+  if (typeof fault.code === 'string' && /^[A-Z0-9_]+$/.test(fault.code)) {
+    return { code: fault.code, transient: !PERMANENT_FS_CODES.has(fault.code) };
+  }
+  return { code: 'storage error', transient: true };
 }
 
 async function spill(output: MediaOutput, dir: string): Promise<string> {
   if (output.body.kind === 'file') return output.body.path;
-  const path = join(dir, output.filename);
+  const path = join(dir, safeFileName(output.filename));
   await writeFile(path, output.body.data);
   return path;
 }

@@ -8,7 +8,7 @@ import {
   removeImageBackground,
   removeVideoBackground,
 } from '@bgremover/core';
-import type { ConversionJobData } from '@bgremover/jobs';
+import { type ConversionJobData, displayFileName, safeFileName } from '@bgremover/jobs';
 import type { JobProgress } from './reply/adapter.js';
 
 /** What running core produced for one job, before it is stored. */
@@ -32,10 +32,15 @@ export interface MediaRunContext {
   signal: AbortSignal;
 }
 
-/** `photo.jpg` -> `photo_processed.png`: the seed's naming for results. */
+/**
+ * `photo.jpg` -> `photo_processed.png`: the seed's naming for results, keeping the person's own
+ * name (any script; control characters dropped, length capped). It is a display and download
+ * name, never a path: storage keys use `safeFileName` of it.
+ */
 export function resultFileName(inputName: string, extension: string): string {
-  const stem = basename(inputName, extname(inputName)) || 'file';
-  return `${stem}_processed${extension}`;
+  const name = displayFileName(inputName);
+  const stem = basename(name, extname(name)) || 'file';
+  return displayFileName(`${stem}_processed${extension}`);
 }
 
 /** Runs core's image pipeline on the job's input. */
@@ -70,7 +75,7 @@ export async function runVideo(
   const params = parseVideoParams(data.params);
   const container = containerOf(params.video_format);
   const filename = resultFileName(data.input.filename, `.${container.extension}`);
-  const outputPath = join(context.scratchDir, filename);
+  const outputPath = join(context.scratchDir, safeFileName(filename));
   const background = context.backgroundPath;
   const result = await removeVideoBackground(context.inputPath, params, {
     config: context.config,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliverableResult } from '../src/reply/adapter.js';
-import { planDiscordDelivery, resultFileUrl } from '../src/reply/discord-result-plan.js';
+import { planDiscordDelivery } from '../src/reply/discord-result-plan.js';
 
 let dir: string;
 let result: DeliverableResult;
@@ -77,11 +77,5 @@ describe('planDiscordDelivery', () => {
     );
     expect(plan).toMatchObject({ kind: 'refused' });
     expect(plan.kind === 'refused' && plan.message).toMatch(/no download link is configured/);
-  });
-
-  it('builds the download URL from the result key', () => {
-    expect(resultFileUrl('http://h:5000', 'results/abc/x_processed.png')).toBe(
-      'http://h:5000/v1/files/abc/x_processed.png',
-    );
   });
 });

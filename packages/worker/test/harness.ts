@@ -12,6 +12,7 @@ import {
   LocalStorage,
   openConversionQueue,
   redisConnection,
+  safeFileName,
 } from '@bgremover/jobs';
 import { type Job, type Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -92,7 +93,7 @@ export async function submitApiRequest(
     files.map((file, index) => ({ filename: file.filename, jobId: jobIds[index]! })),
   );
   for (const [index, file] of files.entries()) {
-    const key = `inputs/${requestId}/${index}-${file.filename}`;
+    const key = `inputs/${requestId}/${index}-${safeFileName(file.filename)}`;
     await testQueue.storage.put(key, file.bytes, 'application/octet-stream');
     await enqueueConversion(
       testQueue.queue,

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { resultUrl } from '../src/reply/slack-adapter.js';
 import { ProgressMessages } from '../src/reply/slack-progress.js';
 
 /** Records what a Slack client would have been asked to do. */
@@ -44,13 +43,5 @@ describe('Slack progress message', () => {
     await progress.show('job', { channel: 'C1', threadTs: '1.1', existingTs: '9.9' }, 'half');
     expect(recorder.sent).toEqual(['update 9.9 half']);
     expect(await progress.finish('job', '9.9')).toBe('9.9');
-  });
-});
-
-describe('result links', () => {
-  it('points at the API file route', () => {
-    expect(resultUrl('https://bg.example.com/', 'results/slack-Ev1-F1/big photo.png')).toBe(
-      'https://bg.example.com/v1/files/slack-Ev1-F1/big%20photo.png',
-    );
   });
 });

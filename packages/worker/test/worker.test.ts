@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -119,6 +119,63 @@ describe('conversion worker (in-process, real Redis, real model)', () => {
       state: 'failed',
       error: expect.stringContaining('not an image'),
     });
+  });
+
+  it('stores results of everyday file names under safe keys, keeping the name people see', async () => {
+    const q = await startWorker();
+    const names = ['my photo (1).png', 'фото.png', 'q"x;y=z.png'];
+    const bytes = await smallPhoto();
+    const { requestId, jobIds } = await submitApiRequest(
+      q,
+      names.map((filename) => ({ filename, bytes })),
+      { convert_to: 'image-backgroundremover', model: 'u2netp' },
+      { attempts: 3 },
+    );
+    const record = await waitFor(async () => {
+      const current = await q.requests.get(requestId);
+      return current?.finished ? current : undefined;
+    }, 90_000);
+    expect(record.files.map((file) => file.state)).toEqual(['done', 'done', 'done']);
+    expect(record.files.map((file) => file.state === 'done' && file.resultFilename)).toEqual([
+      'my photo (1)_processed.png',
+      'фото_processed.png',
+      'q"x;y=z_processed.png',
+    ]);
+    for (const [index, file] of record.files.entries()) {
+      if (file.state !== 'done') continue;
+      expect(file.resultKey).toMatch(/^results\/[^/]+\/[A-Za-z0-9._-]+$/);
+      const stored = await q.storage.stat(file.resultKey);
+      expect(stored?.downloadName).toBe(file.resultFilename);
+      const job = await q.queue.getJob(jobIds[index]!);
+      expect(job?.attemptsMade).toBe(1);
+      const { data, info } = await sharp(join(q.storageDir, file.resultKey))
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      expect(info.channels).toBe(4);
+      const centre = (Math.floor(info.height / 2) * info.width + Math.floor(info.width / 2)) * 4;
+      expect(data[centre + 3]).toBeGreaterThan(200);
+    }
+  });
+
+  it('fails a storage fault that retrying cannot cure once, naming no path', async () => {
+    const q = await startWorker();
+    // A file where the results folder should be: every store fails with ENOTDIR.
+    await writeFile(join(q.storageDir, 'results'), 'not a folder');
+    const { requestId, jobIds } = await submitApiRequest(
+      q,
+      [{ filename: 'cup.png', bytes: await smallPhoto() }],
+      { convert_to: 'image-backgroundremover', model: 'u2netp' },
+      { attempts: 3, backoffMs: 10 },
+    );
+    const job = await q.queue.getJob(jobIds[0]!);
+    await expect(job!.waitUntilFinished(q.events, 60_000)).rejects.toThrow(/Storing the result/);
+    const failed = await q.queue.getJob(jobIds[0]!);
+    expect(failed?.attemptsMade).toBe(1);
+    const record = await q.requests.get(requestId);
+    const error = record?.files[0]?.state === 'failed' ? record.files[0].error : '';
+    expect(error).toMatch(/^Storing the result failed \((ENOTDIR|EEXIST)\); it has been logged$/);
+    expect(error).not.toContain(q.storageDir);
+    expect(error).not.toContain(String(process.pid));
   });
 
   it('finishes the good files of a batch when one is bad', async () => {

@@ -7,7 +7,12 @@ import {
   parseConversionParams,
   probeVideo,
 } from '@bgremover/core';
-import { enqueueConversion, type InputReference, LocalStorage } from '@bgremover/jobs';
+import {
+  displayFileName,
+  enqueueConversion,
+  type InputReference,
+  LocalStorage,
+} from '@bgremover/jobs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate } from '../api-keys.js';
 import { type ApiContext, errorBody } from '../context.js';
@@ -97,10 +102,12 @@ async function handleUpload(
         continue;
       }
       const role = roleOfField(part.fieldname);
+      // The person's own name for messages and results; storage keys use a safe form of it.
+      const filename = displayFileName(part.filename || 'upload');
       const upload = await storeUpload(part.file, {
         role,
-        filename: part.filename,
-        key: uploadKey(requestId, index++, part.filename || 'upload'),
+        filename,
+        key: uploadKey(requestId, index++, filename),
         storage: context.storage,
         maxBytes: context.config.maxUploadBytes,
       });

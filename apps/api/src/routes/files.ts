@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { attachmentDisposition } from '../content-disposition.js';
 import { type ApiContext, errorBody } from '../context.js';
 
 /**
@@ -25,7 +26,7 @@ export function registerFileRoutes(app: FastifyInstance, context: ApiContext): v
       }
       reply
         .header('content-type', info.contentType)
-        .header('content-disposition', `attachment; filename="${filename}"`)
+        .header('content-disposition', attachmentDisposition(info.downloadName ?? filename))
         .header('accept-ranges', 'bytes')
         .header('last-modified', info.lastModified.toUTCString())
         .header('cache-control', 'private, max-age=3600');

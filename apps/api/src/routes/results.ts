@@ -1,4 +1,4 @@
-import { type ApiRequestRecord, jobsAheadOf } from '@bgremover/jobs';
+import { type ApiRequestRecord, jobsAheadOf, resultDownloadPath } from '@bgremover/jobs';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type ApiContext, errorBody } from '../context.js';
 
@@ -48,7 +48,7 @@ async function describe(record: ApiRequestRecord, context: ApiContext): Promise<
   for (const file of record.files) {
     if (file.state === 'done') {
       files.push({
-        url: `/v1/files/${file.jobId}/${encodeURIComponent(file.resultFilename)}`,
+        url: resultDownloadPath(file.resultKey),
         filename: file.resultFilename,
       });
       for (const warning of file.warnings ?? [])

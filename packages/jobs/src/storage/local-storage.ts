@@ -6,12 +6,24 @@ import { pipeline } from 'node:stream/promises';
 import {
   assertSafeKey,
   type ByteRange,
+  type PutOptions,
   type Storage,
   StorageNotFoundError,
   type StoredObjectInfo,
 } from './storage.js';
 
 const META_SUFFIX = '.meta.json';
+
+/** What the `.meta.json` file beside each object holds. */
+interface StoredMetadata {
+  contentType?: string;
+  downloadName?: string;
+}
+
+function metadataOf(contentType: string, options: PutOptions): string {
+  const meta: StoredMetadata = { contentType, ...options };
+  return JSON.stringify(meta);
+}
 
 /**
  * How much of a streamed upload may wait in memory for the disk. With the default 16 KB the
@@ -32,7 +44,12 @@ export class LocalStorage implements Storage {
     return join(this.root, assertSafeKey(key));
   }
 
-  async put(key: string, body: Buffer | Readable, contentType: string): Promise<void> {
+  async put(
+    key: string,
+    body: Buffer | Readable,
+    contentType: string,
+    options: PutOptions = {},
+  ): Promise<void> {
     const path = this.pathOf(key);
     await mkdir(dirname(path), { recursive: true });
     const staging = `${path}.partial-${process.pid}-${Date.now()}`;
@@ -43,7 +60,7 @@ export class LocalStorage implements Storage {
         Buffer.isBuffer(body)
           ? writeFile(staging, body)
           : pipeline(body, createWriteStream(staging, { highWaterMark: WRITE_BUFFER_BYTES })),
-        writeFile(`${path}${META_SUFFIX}`, JSON.stringify({ contentType })),
+        writeFile(`${path}${META_SUFFIX}`, metadataOf(contentType, options)),
       ]);
       for (const outcome of written) if (outcome.status === 'rejected') throw outcome.reason;
       await rename(staging, path);
@@ -56,12 +73,17 @@ export class LocalStorage implements Storage {
     }
   }
 
-  async putFile(key: string, source: string, contentType: string): Promise<void> {
+  async putFile(
+    key: string,
+    source: string,
+    contentType: string,
+    options: PutOptions = {},
+  ): Promise<void> {
     const path = this.pathOf(key);
     await mkdir(dirname(path), { recursive: true });
     const staging = `${path}.partial-${process.pid}-${Date.now()}`;
     await copyFile(source, staging);
-    await writeFile(`${path}${META_SUFFIX}`, JSON.stringify({ contentType }));
+    await writeFile(`${path}${META_SUFFIX}`, metadataOf(contentType, options));
     await rename(staging, path);
   }
 
@@ -80,12 +102,13 @@ export class LocalStorage implements Storage {
     const info = await stat(path).catch(() => undefined);
     if (!info?.isFile()) return undefined;
     const meta = await readFile(`${path}${META_SUFFIX}`, 'utf8')
-      .then((text) => JSON.parse(text) as { contentType?: string })
-      .catch(() => ({ contentType: undefined }));
+      .then((text) => JSON.parse(text) as StoredMetadata)
+      .catch((): StoredMetadata => ({}));
     return {
       size: info.size,
       contentType: meta.contentType ?? 'application/octet-stream',
       lastModified: info.mtime,
+      ...(typeof meta.downloadName === 'string' ? { downloadName: meta.downloadName } : {}),
     };
   }
 

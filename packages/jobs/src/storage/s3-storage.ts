@@ -16,6 +16,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import {
   assertSafeKey,
   type ByteRange,
+  type PutOptions,
   type Storage,
   StorageNotFoundError,
   type StoredObjectInfo,
@@ -59,7 +60,13 @@ export class S3Storage implements Storage {
     return `${this.settings.prefix}${assertSafeKey(key)}`;
   }
 
-  async put(key: string, body: Buffer | Readable, contentType: string): Promise<void> {
+  async put(
+    key: string,
+    body: Buffer | Readable,
+    contentType: string,
+    options: PutOptions = {},
+  ): Promise<void> {
+    const metadata = metadataOf(options);
     if (Buffer.isBuffer(body)) {
       await this.client.send(
         new PutObjectCommand({
@@ -67,6 +74,7 @@ export class S3Storage implements Storage {
           Key: this.objectKey(key),
           Body: body,
           ContentType: contentType,
+          Metadata: metadata,
         }),
       );
       return;
@@ -78,11 +86,17 @@ export class S3Storage implements Storage {
         Key: this.objectKey(key),
         Body: body,
         ContentType: contentType,
+        Metadata: metadata,
       },
     }).done();
   }
 
-  async putFile(key: string, path: string, contentType: string): Promise<void> {
+  async putFile(
+    key: string,
+    path: string,
+    contentType: string,
+    options: PutOptions = {},
+  ): Promise<void> {
     const { size } = await statFile(path);
     await this.client.send(
       new PutObjectCommand({
@@ -91,6 +105,7 @@ export class S3Storage implements Storage {
         Body: createReadStream(path),
         ContentLength: size,
         ContentType: contentType,
+        Metadata: metadataOf(options),
       }),
     );
   }
@@ -124,6 +139,7 @@ export class S3Storage implements Storage {
         size: head.ContentLength ?? 0,
         contentType: head.ContentType ?? 'application/octet-stream',
         lastModified: head.LastModified ?? new Date(0),
+        ...downloadNameOf(head.Metadata),
       };
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -168,6 +184,26 @@ export class S3Storage implements Storage {
   /** Closes the HTTP connections the client keeps. */
   destroy(): void {
     this.client.destroy();
+  }
+}
+
+/**
+ * S3 user metadata travels as HTTP headers, so only ASCII is safe there: the download name is
+ * stored percent-encoded (`x-amz-meta-download-name`).
+ */
+function metadataOf(options: PutOptions): Record<string, string> {
+  return options.downloadName === undefined
+    ? {}
+    : { 'download-name': encodeURIComponent(options.downloadName) };
+}
+
+function downloadNameOf(metadata: Record<string, string> | undefined): { downloadName?: string } {
+  const encoded = metadata?.['download-name'];
+  if (encoded === undefined) return {};
+  try {
+    return { downloadName: decodeURIComponent(encoded) };
+  } catch {
+    return {};
   }
 }
 

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { resultDownloadUrl } from '@bgremover/jobs';
 import sharp from 'sharp';
 import type { DeliverableResult } from './adapter.js';
 import { formatMegabytes } from './discord-text.js';
@@ -45,7 +46,7 @@ export async function planDiscordDelivery(
   if (publicBaseUrl) {
     return {
       kind: 'link',
-      url: resultFileUrl(publicBaseUrl, result.resultKey),
+      url: resultDownloadUrl(publicBaseUrl, result.resultKey),
       note: `The result is too large to upload (${sizes}), so here is a download link instead.`,
     };
   }
@@ -65,13 +66,6 @@ export async function planDiscordDelivery(
     kind: 'refused',
     message: `The result is too large to upload (${sizes}) and no download link is configured for this bot.`,
   };
-}
-
-/** The API's download URL for a stored result (`results/<jobId>/<filename>`). */
-export function resultFileUrl(publicBaseUrl: string, resultKey: string): string {
-  const [, jobId = '', ...rest] = resultKey.split('/');
-  const base = publicBaseUrl.replace(/\/+$/, '');
-  return `${base}/v1/files/${encodeURIComponent(jobId)}/${encodeURIComponent(rest.join('/'))}`;
 }
 
 /** Shrinks a PNG step by step until it fits `limit` bytes; undefined when even 64 px is too big. */

@@ -1,4 +1,4 @@
-import type { ReplyTarget } from '@bgremover/jobs';
+import { type ReplyTarget, resultDownloadUrl } from '@bgremover/jobs';
 import { LogLevel, type RetryOptions, WebAPIPlatformError, WebClient } from '@slack/web-api';
 import { UnrecoverableError } from 'bullmq';
 import type { DeliverableResult, JobProgress, ReplyAdapter, ReplyContext } from './adapter.js';
@@ -165,21 +165,8 @@ function oversizeText(
   if (!options.publicBaseUrl) {
     return `:warning: ${who}${name} is ready but too large to upload (${size}), and this server has no public URL (PUBLIC_BASE_URL) to link to it.${warningLines(result.warnings)}`;
   }
-  const url = resultUrl(options.publicBaseUrl, result.resultKey);
+  const url = resultDownloadUrl(options.publicBaseUrl, result.resultKey);
   return `${who}${name} is ready (${size}): <${url}|download ${name}>${warningLines(result.warnings)}`;
-}
-
-/**
- * The public URL apps/api serves a stored result at: `results/<job>/<file>` becomes
- * `<base>/v1/files/<job>/<file>`.
- */
-export function resultUrl(publicBaseUrl: string, resultKey: string): string {
-  const path = resultKey
-    .replace(/^results\//, '')
-    .split('/')
-    .map(encodeURIComponent)
-    .join('/');
-  return `${publicBaseUrl.replace(/\/+$/, '')}/v1/files/${path}`;
 }
 
 /**
