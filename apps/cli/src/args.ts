@@ -17,6 +17,8 @@ export type CliCommand =
       quiet: boolean;
       /** Show progress bars even when stderr is not a terminal. */
       progress: boolean;
+      /** Print the stack of unexpected errors. */
+      debug: boolean;
     };
 
 /** Thrown for command lines that cannot be understood; main prints it with the usage. */
@@ -30,7 +32,7 @@ export const usage = `Usage:
 Options (named after the API's parameters):
   -o, --output DIR        write results to DIR instead of next to each input
       --model NAME        u2net, u2net_human_seg or u2netp (default: u2net if installed, else u2netp)
-      --alpha-matting     refine edges with alpha matting
+      --alpha-matting     refine edges with alpha matting (boolean, see below)
       --alpha-fg N        foreground threshold 0-255 (default 240)
       --alpha-bg N        background threshold 0-255 (default 10)
       --alpha-erode N     edge erosion 1-25 (default 10)
@@ -52,33 +54,67 @@ Video options (files .mp4 .mov .webm .mkv .avi, animated GIFs, or anything that 
 
   -q, --quiet             print only errors
       --progress          show progress bars even when stderr is not a terminal
+      --debug             print the stack of unexpected errors
   -h, --help              show this help
 
+Boolean options (--alpha-matting, --only-mask, --video-bg-color-enabled, --quiet, --progress,
+--debug) are on with --flag or --flag=true and off with --no-flag or --flag=false; the value may
+also be 1/0, yes/no or on/off. "--flag true" and "--flag false" are read as the value too, so
+name a file called true or false as ./false (or after --). --flag=VALUE is the unambiguous form.
+
 Folders are searched recursively for .jpg .jpeg .png .webp .gif .tif .tiff .avif images and
-.mp4 .mov .webm .mkv .avi .m4v videos (skipping earlier *_processed, *_mask and *_matte results).
-Videos are written as <name>_processed.<mov|webm|gif|mp4> (mattekey: <name>_matte.mp4) with a
-frame progress bar on a terminal.`;
+.mp4 .mov .webm .mkv .avi .m4v videos (skipping earlier *_processed, *_mask and *_matte results
+and symbolic links). Videos are written as <name>_processed.<mov|webm|gif|mp4> (mattekey:
+<name>_matte.mp4) with a frame progress bar on a terminal. A name that would be longer than 255
+bytes is cut before the suffix, and the summary says so.
+
+A file that fails (unreadable, not a regular file, not an image, an encoder error...) is
+reported with its reason and the rest of the batch goes on; the last line counts what was done
+and what failed, and the exit code is 1 when anything failed (2 for a bad command line).`;
+
+/** The boolean options, by long name; each also has a `--no-` form. */
+const BOOLEAN_OPTIONS = [
+  'alpha-matting',
+  'only-mask',
+  'video-bg-color-enabled',
+  'quiet',
+  'progress',
+  'debug',
+  'help',
+] as const;
+type BooleanOption = (typeof BOOLEAN_OPTIONS)[number];
+
+const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
+const FALSE_WORDS = new Set(['false', '0', 'no', 'off']);
+/** The boolean flags' one-letter forms (alone in their argument, not grouped like -qh). */
+const SHORT_BOOLEANS = new Map<string, BooleanOption>([
+  ['-q', 'quiet'],
+  ['-h', 'help'],
+]);
+/** Words taken as a boolean flag's value when they follow it as the next argument. */
+const SEPARATE_BOOLEAN_WORDS = new Set(['true', 'false']);
 
 /** Turns argv (without node and the script) into a command. Throws `UsageError` when unclear. */
 export function parseCommandLine(argv: readonly string[]): CliCommand {
   if (argv[0] === 'models') return parseModelsCommand(argv.slice(1));
   let parsed: ReturnType<typeof parseRemoveArgs>;
   try {
-    parsed = parseRemoveArgs(argv);
+    parsed = parseRemoveArgs(normalizeBooleanFlags(argv));
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const { values, positionals } = parsed;
-  if (values.help) return { kind: 'help' };
+  const { values, positionals, tokens } = parsed;
+  const flags = booleanValues(tokens);
+  if (flags.help) return { kind: 'help' };
   if (positionals.length === 0) throw new UsageError('Give at least one file or folder.');
   const params: ImageParamsInput = {
     model: values.model,
-    alpha_matting: values['alpha-matting'],
+    alpha_matting: flags['alpha-matting'],
     alpha_fg: values['alpha-fg'],
     alpha_bg: values['alpha-bg'],
     alpha_erode: values['alpha-erode'],
     alpha_base_size: values['alpha-base-size'],
-    only_mask: values['only-mask'],
+    only_mask: flags['only-mask'],
     bg_type:
       values['bg-type'] ??
       impliedBackgroundType(values['bg-color'] ?? values['bg-color-value'], values['bg-image']),
@@ -87,7 +123,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   const videoFormat = values['video-format'];
   const videoParams: VideoParamsInput = {
     model: values.model,
-    alpha_matting: values['alpha-matting'],
+    alpha_matting: flags['alpha-matting'],
     alpha_fg: values['alpha-fg'],
     alpha_bg: values['alpha-bg'],
     alpha_erode: values['alpha-erode'],
@@ -97,7 +133,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     frame_limit: values['frame-limit'],
     video_bg_color: values['video-bg-color'],
     video_bg_color_enabled:
-      values['video-bg-color-enabled'] ??
+      flags['video-bg-color-enabled'] ??
       (values['video-bg-color'] !== undefined && transparentFormat(videoFormat) ? true : undefined),
   };
   return {
@@ -108,9 +144,83 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     videoParams,
     backgroundImage: values['bg-image'],
     backgroundVideo: values['bg-video'],
-    quiet: values.quiet ?? false,
-    progress: values.progress ?? false,
+    quiet: flags.quiet ?? false,
+    progress: flags.progress ?? false,
+    debug: flags.debug ?? false,
   };
+}
+
+/**
+ * Rewrites the long forms of boolean flags that `parseArgs` does not take into `--flag` and
+ * `--no-flag`: `--flag=VALUE` (true/false, 1/0, yes/no, on/off) and `--flag true|false` (the
+ * word is the flag's value, not a file). `--no-flag=VALUE` and unknown values are refused.
+ * Nothing after `--` is touched.
+ */
+export function normalizeBooleanFlags(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const short = SHORT_BOOLEANS.get(arg);
+    const match = /^--(no-)?([^=]+)(?:=(.*))?$/s.exec(short === undefined ? arg : `--${short}`);
+    const name = match?.[2];
+    if (!match || name === undefined || !isBooleanOption(name)) {
+      out.push(arg);
+      continue;
+    }
+    const negated = match[1] !== undefined;
+    const inline = match[3];
+    if (negated) {
+      if (inline !== undefined) {
+        throw new UsageError(
+          `Option '--no-${name}' takes no value: write --no-${name} or --${name}=${inline}`,
+        );
+      }
+      out.push(`--no-${name}`);
+      continue;
+    }
+    let value = true;
+    if (inline !== undefined) value = booleanWord(name, inline);
+    else {
+      const next = argv[i + 1];
+      if (next !== undefined && SEPARATE_BOOLEAN_WORDS.has(next.toLowerCase())) {
+        value = booleanWord(name, next);
+        i++;
+      }
+    }
+    out.push(value ? `--${name}` : `--no-${name}`);
+  }
+  return out;
+}
+
+function isBooleanOption(name: string): name is BooleanOption {
+  return (BOOLEAN_OPTIONS as readonly string[]).includes(name);
+}
+
+function booleanWord(name: string, word: string): boolean {
+  const lower = word.trim().toLowerCase();
+  if (TRUE_WORDS.has(lower)) return true;
+  if (FALSE_WORDS.has(lower)) return false;
+  throw new UsageError(
+    `Option '--${name}' is a switch: give true or false (also 1/0, yes/no, on/off), got ${JSON.stringify(word)}`,
+  );
+}
+
+/** Each boolean flag's last word on the command line (`-q` counts as `--quiet`). */
+function booleanValues(
+  tokens: ReturnType<typeof parseRemoveArgs>['tokens'],
+): Partial<Record<BooleanOption, boolean>> {
+  const flags: Partial<Record<BooleanOption, boolean>> = {};
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    const negated = token.name.startsWith('no-');
+    const name = negated ? token.name.slice(3) : token.name;
+    if (isBooleanOption(name)) flags[name] = !negated;
+  }
+  return flags;
 }
 
 function parseRemoveArgs(argv: readonly string[]) {
@@ -118,15 +228,18 @@ function parseRemoveArgs(argv: readonly string[]) {
     args: [...argv],
     allowPositionals: true,
     strict: true,
+    tokens: true,
     options: {
       output: { type: 'string', short: 'o' },
       model: { type: 'string' },
       'alpha-matting': { type: 'boolean' },
+      'no-alpha-matting': { type: 'boolean' },
       'alpha-fg': { type: 'string' },
       'alpha-bg': { type: 'string' },
       'alpha-erode': { type: 'string' },
       'alpha-base-size': { type: 'string' },
       'only-mask': { type: 'boolean' },
+      'no-only-mask': { type: 'boolean' },
       'bg-type': { type: 'string' },
       'bg-color': { type: 'string' },
       'bg-color-value': { type: 'string' },
@@ -136,10 +249,16 @@ function parseRemoveArgs(argv: readonly string[]) {
       'frame-limit': { type: 'string' },
       'video-bg-color': { type: 'string' },
       'video-bg-color-enabled': { type: 'boolean' },
+      'no-video-bg-color-enabled': { type: 'boolean' },
       'bg-video': { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
+      'no-quiet': { type: 'boolean' },
       progress: { type: 'boolean' },
+      'no-progress': { type: 'boolean' },
+      debug: { type: 'boolean' },
+      'no-debug': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
+      'no-help': { type: 'boolean' },
     },
   });
 }

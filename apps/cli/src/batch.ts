@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, stat, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import {
   type CoreConfig,
@@ -15,7 +15,14 @@ import {
   type VideoParamsInput,
 } from '@bgremover/core';
 import { MultiBar, type SingleBar } from 'cli-progress';
-import { outputPathFor, videoOutputPathFor } from './inputs.js';
+import { describeError, displayName, isInternalError, notRegularFile } from './file-errors.js';
+import {
+  imageOutputTarget,
+  type OutputPath,
+  type OutputTarget,
+  outputPath,
+  videoOutputTarget,
+} from './inputs.js';
 
 /** The outcome of one file. */
 export type FileOutcome =
@@ -28,8 +35,17 @@ export type FileOutcome =
       warnings: string[];
       /** Frames written, for videos. */
       frames?: number;
+      /** The result's name was cut to fit the file system's name limit (`MAX_NAME_BYTES`). */
+      shortened: boolean;
     }
-  | { input: string; ok: false; error: string };
+  | {
+      input: string;
+      ok: false;
+      /** Why, for a person: one line, or an encoder's diagnostics under it. */
+      error: string;
+      /** Set for failures that are not refusals of the input (a fault of ours, say). */
+      stack?: string;
+    };
 
 export interface BatchOptions {
   config: CoreConfig;
@@ -53,8 +69,11 @@ interface ParsedParams {
 /**
  * Processes files one after another in this process (the model already uses every core) and
  * writes each result: images as PNG, videos (by their bytes, see `isVideoFile`) in the chosen
- * video format. A file that fails is reported and the batch goes on. Parameters are validated
- * once, before any file is touched.
+ * video format. Whatever makes one file fail (a refusal from core, a file-system error such as
+ * EACCES, an encoder that dies, a fault of ours) makes that file's outcome a failure with its
+ * reason, and the batch goes on. Each input is `stat`ed before it is opened, so a FIFO or a device
+ * is refused instead of blocking the batch. Parameters are validated once, before any file is
+ * touched (a bad one throws `ParamError`).
  */
 export async function runBatch(
   files: readonly string[],
@@ -64,7 +83,14 @@ export async function runBatch(
     image: parseImageParams(options.params),
     video: parseVideoParams(options.videoParams),
   };
-  if (options.outputDir) await mkdir(options.outputDir, { recursive: true });
+  if (options.outputDir) {
+    const folder = options.outputDir;
+    await mkdir(folder, { recursive: true }).catch((error: unknown) => {
+      throw new Error(`cannot create the output folder ${folder}: ${describeError(error)}`, {
+        cause: error,
+      });
+    });
+  }
   const bars = options.progress
     ? new MultiBar({
         format: 'removebg [{bar}] {value}/{total} {unit} {file}',
@@ -81,8 +107,10 @@ export async function runBatch(
   const outcomes: FileOutcome[] = [];
   const usedOutputs = new Set<string>();
   for (const input of files) {
-    filesBar?.update({ file: input });
-    const outcome = await processOne(input, params, options, usedOutputs, bars);
+    filesBar?.update({ file: displayName(input) });
+    const outcome = await processOne(input, params, options, usedOutputs, bars).catch(
+      (error: unknown) => failure(input, error),
+    );
     outcomes.push(outcome);
     filesBar?.increment();
     options.onFile?.(outcome);
@@ -99,30 +127,67 @@ async function processOne(
   bars: MultiBar | undefined,
 ): Promise<FileOutcome> {
   const started = performance.now();
+  // Opening a FIFO blocks until someone writes to it, and a device never ends: stat first.
+  const info = await stat(input);
+  if (!info.isFile()) return { input, ok: false, error: notRegularFile(info) };
+  if (await isVideoFile(input))
+    return await processVideo(input, params.video, options, usedOutputs, bars);
+  const output = uniquePath(
+    imageOutputTarget(input, options.outputDir, params.image.only_mask),
+    usedOutputs,
+  );
+  await refuseFolder(output.path);
+  const result = await removeImageBackground(input, params.image, {
+    config: options.config,
+    logger: options.logger,
+    ...(options.backgroundImage ? { background: options.backgroundImage } : {}),
+  });
   try {
-    if (await isVideoFile(input))
-      return await processVideo(input, params.video, options, usedOutputs, bars);
-    const result = await removeImageBackground(input, params.image, {
-      config: options.config,
-      logger: options.logger,
-      ...(options.backgroundImage ? { background: options.backgroundImage } : {}),
-    });
-    const output = uniquePath(
-      outputPathFor(input, options.outputDir, params.image.only_mask),
-      usedOutputs,
-    );
-    await writeFile(output, result.data);
-    return {
-      input,
-      ok: true,
-      output,
-      model: result.model,
-      ms: performance.now() - started,
-      warnings: result.warnings,
-    };
+    await writeFile(output.path, result.data);
   } catch (error) {
-    if (!isBgRemoverError(error)) throw error;
-    return { input, ok: false, error: error.message };
+    throw new OutputError(output.path, error);
+  }
+  return {
+    input,
+    ok: true,
+    output: output.path,
+    model: result.model,
+    ms: performance.now() - started,
+    warnings: result.warnings,
+    shortened: output.shortened,
+  };
+}
+
+/** A file's failure outcome for whatever it threw. */
+function failure(input: string, error: unknown): FileOutcome {
+  const internal = isInternalError(error);
+  const reason = describeError(error, input);
+  return {
+    input,
+    ok: false,
+    error: internal ? `internal error: ${reason}` : reason,
+    ...(!isBgRemoverError(error) && error instanceof Error && error.stack
+      ? { stack: error.stack }
+      : {}),
+  };
+}
+
+/** Writing a result failed; the message names the result, not the input. */
+class OutputError extends Error {
+  constructor(path: string, cause: unknown) {
+    super(`cannot write ${path}: ${describeError(cause, path)}`, { cause });
+    this.name = 'OutputError';
+  }
+}
+
+/**
+ * Refuses to write a result over a folder (core removes a failed video's output path
+ * recursively, and a write would fail anyway).
+ */
+async function refuseFolder(path: string): Promise<void> {
+  const existing = await lstat(path).catch(() => undefined);
+  if (existing?.isDirectory()) {
+    throw new OutputError(path, Object.assign(new Error('is a folder'), { code: 'EISDIR' }));
   }
 }
 
@@ -136,20 +201,21 @@ async function processVideo(
 ): Promise<FileOutcome> {
   const started = performance.now();
   const output = uniquePath(
-    videoOutputPathFor(input, options.outputDir, params.video_format),
+    videoOutputTarget(input, options.outputDir, params.video_format),
     usedOutputs,
   );
+  await refuseFolder(output.path);
   let framesBar: SingleBar | undefined;
   try {
     const result = await removeVideoBackground(input, params, {
       config: options.config,
-      outputPath: output,
+      outputPath: output.path,
       ...(options.backgroundImage ? { backgroundImage: options.backgroundImage } : {}),
       ...(options.backgroundVideo ? { backgroundVideo: options.backgroundVideo } : {}),
       onProgress: ({ framesDone, framesTotal }) => {
         if (!bars) return;
         const total = Math.max(framesTotal ?? framesDone, framesDone);
-        framesBar ??= bars.create(total, 0, { file: input, unit: 'frames' });
+        framesBar ??= bars.create(total, 0, { file: displayName(input), unit: 'frames' });
         framesBar.setTotal(total);
         framesBar.update(framesDone);
       },
@@ -167,6 +233,7 @@ async function processVideo(
       ms: performance.now() - started,
       warnings: result.warnings,
       frames: result.frames,
+      shortened: output.shortened,
     };
   } finally {
     if (framesBar) {
@@ -176,11 +243,10 @@ async function processVideo(
   }
 }
 
-function uniquePath(path: string, used: Set<string>): string {
-  let candidate = path;
-  for (let n = 2; used.has(candidate); n++) {
-    candidate = path.replace(/(\.\w+)$/, `_${n}$1`);
-  }
-  used.add(candidate);
+/** The first of `target`'s names (see `outputPath`) that this batch has not used yet. */
+function uniquePath(target: OutputTarget, used: Set<string>): OutputPath {
+  let candidate = outputPath(target);
+  for (let n = 2; used.has(candidate.path); n++) candidate = outputPath(target, n);
+  used.add(candidate.path);
   return candidate;
 }
