@@ -217,3 +217,23 @@ describe('hex colours', () => {
     expect(() => parseHexColor('#zzzzzz')).toThrow(/not a hex colour/);
   });
 });
+
+describe('image-only options sent with a video', () => {
+  it('refuses each one, naming the option and the video_format that does it', () => {
+    expect(() => parseVideoParams({ only_mask: 'true' })).toThrow(
+      /only_mask: is an image option; a video's mask is video_format=mattekey/,
+    );
+    expect(() => parseVideoParams({ bg_type: 'color', bg_color_value: '#ff0000' })).toThrow(
+      /bg_color_value: is an image option; a video over a colour is video_format=mp4_with_color/,
+    );
+    expect(() => parseVideoParams({ bg_type: 'image' })).toThrow(
+      /bg_type: is an image option; a video over a picture is video_format=video_over_image/,
+    );
+  });
+
+  it('accepts their "off" values, which change nothing', () => {
+    expect(() =>
+      parseVideoParams({ only_mask: 'false', bg_type: 'transparent', bg_color_value: '' }),
+    ).not.toThrow();
+  });
+});

@@ -40,10 +40,12 @@ export function matteImage(input: MatteInput): Promise<MatteOutput> {
   }
   const request: MattingRequest = {
     id: nextId++,
-    rgb: input.rgb.slice(),
+    // Fresh copies that own their memory: `Buffer.slice()` is a view of the caller's memory
+    // (and of Node's shared pool), which the transfer below would detach.
+    rgb: new Uint8Array(input.rgb),
     width,
     height,
-    mask: input.mask.slice(),
+    mask: new Uint8Array(input.mask),
     params: { ...input.params },
   };
   return new Promise<MatteOutput>((resolve, reject) => {

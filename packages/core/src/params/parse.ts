@@ -55,7 +55,47 @@ export function parseImageParams(input: unknown): ImageParams {
  * Unknown fields are ignored. Throws `ParamError` naming each bad field.
  */
 export function parseVideoParams(input: unknown): VideoParams {
-  return parseWith(videoParamsSchema, input);
+  const params = parseWith(videoParamsSchema, input);
+  const problems = imageOnlyOptionProblems(input);
+  if (problems.length > 0) throw new ParamError(problems);
+  return params;
+}
+
+/** Form values that mean "yes" for a boolean field. */
+const TRUTHY = new Set(['true', '1', 'yes', 'on']);
+
+/**
+ * The image table's output options sent with a video, each with the `video_format` that does
+ * the same for video: they are refused rather than silently ignored. Parsed video params (which
+ * hold none of these fields) pass unchanged.
+ */
+function imageOnlyOptionProblems(input: unknown): ParamProblem[] {
+  if (typeof input !== 'object' || input === null) return [];
+  const raw = input as Record<string, unknown>;
+  const text = (value: unknown) => (value === undefined || value === null ? '' : String(value));
+  const problems: ParamProblem[] = [];
+  const onlyMask = raw.only_mask;
+  if (onlyMask === true || TRUTHY.has(text(onlyMask).trim().toLowerCase())) {
+    problems.push({
+      field: 'only_mask',
+      message: "is an image option; a video's mask is video_format=mattekey",
+    });
+  }
+  const bgType = text(raw.bg_type).trim().toLowerCase();
+  if (bgType === 'color' || text(raw.bg_color_value).trim() !== '') {
+    problems.push({
+      field: raw.bg_color_value === undefined ? 'bg_type' : 'bg_color_value',
+      message:
+        'is an image option; a video over a colour is video_format=mp4_with_color with video_bg_color (or video_bg_color_enabled=true with mov or webm)',
+    });
+  } else if (bgType === 'image') {
+    problems.push({
+      field: 'bg_type',
+      message:
+        'is an image option; a video over a picture is video_format=video_over_image (or gif_with_bg) with bg_image',
+    });
+  }
+  return problems;
 }
 
 /**

@@ -121,6 +121,8 @@ export interface ProbedStream {
   duration: number | undefined;
   /** Frames, when the container states it (mp4/mov do, webm/mkv do not). */
   frameCount: number | undefined;
+  /** `progressive`, `tt`, `bb`, `tb`, `bt` (interlaced), or undefined when unknown. */
+  fieldOrder: string | undefined;
   /** Display rotation in degrees (phone videos), 0 when none. */
   rotation: number;
   /** Cover art in an audio file (a one-picture "video" stream). */
@@ -170,6 +172,7 @@ function toProbedStream(stream: ffmpeg.FfprobeStream): ProbedStream {
     rFrameRate: stream.r_frame_rate,
     duration: finiteNumber(stream.duration),
     frameCount: finiteNumber(stream.nb_frames),
+    fieldOrder: typeof stream.field_order === 'string' ? stream.field_order : undefined,
     rotation: finiteNumber(stream.rotation) ?? finiteNumber(tags.rotate) ?? 0,
     attachedPicture: Number(stream.disposition?.attached_pic ?? 0) === 1,
     tags,

@@ -11,13 +11,17 @@ export interface FrameReaderOptions {
   filters: readonly string[];
   /** Stop after this many frames. */
   frameLimit?: number | undefined;
+  /** Decode RGBA (the source's alpha kept) instead of RGB. */
+  alpha?: boolean;
+  /** ffmpeg options before the source's `-i` (e.g. libvpx's decoder, which keeps VP9 alpha). */
+  decoderOptions?: readonly string[];
   role?: InputRole;
 }
 
-/** Packed RGB frames of one video, decoded by an ffmpeg process of its own. */
+/** Packed RGB (or, when asked, RGBA) frames of one video, decoded by an ffmpeg process of its own. */
 export interface FrameReader {
   /**
-   * The next frame (width x height x 3 bytes), or undefined at the end. The buffer is the
+   * The next frame (width x height x 3 bytes, or 4 with alpha), or undefined at the end. The buffer is the
    * caller's until it hands it back with `release`.
    */
   next(): Promise<Buffer | undefined>;
@@ -40,10 +44,16 @@ export interface FrameReader {
  */
 export function openFrameReader(options: FrameReaderOptions): FrameReader {
   const role = options.role ?? mainInput;
-  const frameBytes = options.width * options.height * 3;
+  const channels = options.alpha ? 4 : 3;
+  const frameBytes = options.width * options.height * channels;
   const pipe = ffmpegPipe(Math.min(frameBytes, 4 << 20));
   const job = startFfmpeg({
-    inputs: [{ source: options.path, options: ['-threads', String(ffmpegThreads())] }],
+    inputs: [
+      {
+        source: options.path,
+        options: [...(options.decoderOptions ?? []), '-threads', String(ffmpegThreads())],
+      },
+    ],
     outputOptions: [
       '-map',
       '0:v:0',
@@ -56,7 +66,7 @@ export function openFrameReader(options: FrameReaderOptions): FrameReader {
       '-f',
       'rawvideo',
       '-pix_fmt',
-      'rgb24',
+      options.alpha ? 'rgba' : 'rgb24',
     ],
     output: pipe,
   });

@@ -23,6 +23,16 @@ export interface VideoInfo {
   hasAudio: boolean;
   codec: string | undefined;
   container: string;
+  /** The container's duration in seconds (the longest stream: audio may outlast the video). */
+  containerDuration: number | undefined;
+  /** The stream stores fields (interlaced); frames are deinterlaced before anything else. */
+  interlaced: boolean;
+  /** The source's frames have an alpha channel (VP8/VP9 with alpha, ProRes 4444, PNG, GIF...). */
+  hasAlpha: boolean;
+  /** ffmpeg options placed before the input: the decoder that keeps alpha, when needed. */
+  decoderOptions: string[];
+  /** The stream's frames come at irregular intervals (a phone clip); `fps` is then a standard rate. */
+  variableFrameRate: boolean;
 }
 
 /** The background video of video_over_video. */
@@ -93,15 +103,17 @@ export async function probeVideo(
       { field },
     );
   }
-  const rate = frameRateOf(video);
+  const rate = constantFrameRateOf(video);
   if (!rate) {
     throw new BgRemoverError('corrupt_input', `${label} has a video stream with no frame rate`, {
       field,
     });
   }
   const duration = video.duration ?? probed.duration;
+  // A variable-rate stream is resampled to `rate`, so its own frame count is not what comes out.
+  const statedFrames = rate.variable ? undefined : video.frameCount;
   const estimatedFrames =
-    video.frameCount ?? (duration === undefined ? undefined : Math.round(duration * rate.value));
+    statedFrames ?? (duration === undefined ? undefined : Math.round(duration * rate.value));
   if (estimatedFrames === 0 || (duration !== undefined && duration <= 0)) {
     throw new BgRemoverError('corrupt_input', `${label} is a zero-length video (no frames)`, {
       field,
@@ -118,7 +130,31 @@ export async function probeVideo(
     hasAudio: probed.streams.some((stream) => stream.codecType === 'audio'),
     codec: video.codecName,
     container,
+    containerDuration: probed.duration,
+    interlaced: INTERLACED_FIELD_ORDERS.has(video.fieldOrder ?? ''),
+    ...alphaOf(video),
+    variableFrameRate: rate.variable,
   };
+}
+
+/** ffprobe's field orders of interlaced streams (top or bottom field first, coded either way). */
+const INTERLACED_FIELD_ORDERS = new Set(['tt', 'bb', 'tb', 'bt']);
+
+/** Pixel formats with an alpha channel, as ffmpeg names them. */
+const ALPHA_PIXEL_FORMAT = /^(yuva|rgba|bgra|argb|abgr|gbrap|ya\d|rgba64|bgra64|ayuv)/;
+
+/**
+ * Whether a stream's frames carry alpha, and the decoder that keeps it. VP8/VP9 store alpha in a
+ * side channel (`alpha_mode=1`) that only libvpx's decoders read: ffmpeg's own VP9 decoder drops
+ * it. Other codecs (ProRes 4444, QuickTime Animation, PNG, FFV1, GIF) say so in the pixel format.
+ */
+function alphaOf(stream: ProbedStream): { hasAlpha: boolean; decoderOptions: string[] } {
+  if (stream.tags.alpha_mode === '1') {
+    if (stream.codecName === 'vp9')
+      return { hasAlpha: true, decoderOptions: ['-c:v', 'libvpx-vp9'] };
+    if (stream.codecName === 'vp8') return { hasAlpha: true, decoderOptions: ['-c:v', 'libvpx'] };
+  }
+  return { hasAlpha: ALPHA_PIXEL_FORMAT.test(stream.pixFmt ?? ''), decoderOptions: [] };
 }
 
 function acceptedContainerOf(formatName: string | undefined): string | undefined {
@@ -126,17 +162,63 @@ function acceptedContainerOf(formatName: string | undefined): string | undefined
   return acceptedVideoContainers.find((accepted) => names.includes(accepted));
 }
 
-/** The stream's average rate, else its base rate; rates above 240 fps are not believable. */
-function frameRateOf(stream: ProbedStream): { rational: string; value: number } | undefined {
-  for (const candidate of [stream.avgFrameRate, stream.rFrameRate]) {
-    const match = /^(\d+)(?:\/(\d+))?$/.exec(candidate ?? '');
-    if (!match) continue;
-    const numerator = Number(match[1]);
-    const denominator = Number(match[2] ?? '1');
-    const value = denominator > 0 ? numerator / denominator : 0;
-    if (value > 0 && value <= 240) return { rational: `${numerator}/${denominator}`, value };
+/** Rates above this are not believable for a video stream. */
+const MAX_BELIEVABLE_FPS = 240;
+
+/** The constant rates that cameras, phones and editors use. */
+const STANDARD_RATES = [
+  '15/1',
+  '24000/1001',
+  '24/1',
+  '25/1',
+  '30000/1001',
+  '30/1',
+  '48/1',
+  '50/1',
+  '60000/1001',
+  '60/1',
+].map((rational) => ({ rational, value: rationalValue(rational) ?? 0 }));
+
+/**
+ * The constant rate to work at. A constant-rate stream keeps its own rate (its average, else its
+ * base rate). A variable-rate one (a phone clip: the average differs from the base rate, e.g.
+ * 2500/137) gets a standard rate instead: its base rate when that is standard and at least the
+ * average, else the lowest standard rate at or above the average (60 at most), so that no
+ * frame is dropped and players see an ordinary rate.
+ */
+function constantFrameRateOf(
+  stream: ProbedStream,
+): { rational: string; value: number; variable: boolean } | undefined {
+  const average = believableRate(stream.avgFrameRate);
+  const base = believableRate(stream.rFrameRate);
+  const chosen = average ?? base;
+  if (!chosen) return undefined;
+  const variable =
+    average !== undefined && base !== undefined && Math.abs(average.value / base.value - 1) > 0.01;
+  if (!variable) return { ...chosen, variable };
+  const standardBase = STANDARD_RATES.find(
+    (rate) => base !== undefined && Math.abs(rate.value - base.value) < 0.005,
+  );
+  if (standardBase && standardBase.value >= chosen.value * 0.99) {
+    return { ...standardBase, variable };
   }
-  return undefined;
+  const above = STANDARD_RATES.find((rate) => rate.value >= chosen.value * 0.99);
+  const fallback = STANDARD_RATES[STANDARD_RATES.length - 1] ?? chosen;
+  return { ...(above ?? fallback), variable };
+}
+
+function believableRate(text: string | undefined): { rational: string; value: number } | undefined {
+  const value = rationalValue(text);
+  if (value === undefined || value <= 0 || value > MAX_BELIEVABLE_FPS) return undefined;
+  const match = /^(\d+)(?:\/(\d+))?$/.exec(text ?? '');
+  return { rational: `${match?.[1]}/${match?.[2] ?? '1'}`, value };
+}
+
+function rationalValue(text: string | undefined): number | undefined {
+  const match = /^(\d+)(?:\/(\d+))?$/.exec(text ?? '');
+  if (!match) return undefined;
+  const denominator = Number(match[2] ?? '1');
+  return denominator > 0 ? Number(match[1]) / denominator : undefined;
 }
 
 async function unreadableError(path: string, role: InputRole, cause: Error): Promise<Error> {

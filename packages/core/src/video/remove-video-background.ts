@@ -20,6 +20,7 @@ import { type FrameWriter, openFrameWriter } from './frame-writer.js';
 import { loadThreadedModel, type ThreadedModel } from './inference-thread.js';
 import { containerOf, encoderFor, type FrameContent } from './output-formats.js';
 import { probeVideo, type VideoInfo } from './probe.js';
+import { applySourceAlpha, splitAlpha } from './source-alpha.js';
 
 /** Frames written so far, and how many are expected (undefined when the source does not say). */
 export interface VideoProgress {
@@ -141,6 +142,8 @@ export async function removeVideoBackground(
       height: plan.height,
       filters: plan.decodeFilters,
       frameLimit: plan.frameLimit,
+      alpha: plan.sourceAlpha,
+      decoderOptions: plan.decoderOptions,
     });
     const refine = parsed.alpha_matting
       ? (options.refineMask ?? mattingRefiner(parsed, warnings))
@@ -246,6 +249,8 @@ interface StreamContext {
 
 interface PreparedFrame {
   rgb: Buffer;
+  /** The source's own alpha, when it has one. */
+  alpha: Buffer | undefined;
   input: Float32Array;
 }
 
@@ -262,13 +267,20 @@ async function streamFrames(
   const { model, plan, reader, writer, refine, frameStep } = context;
   const { width, height } = plan;
   const readPrepared = async (): Promise<PreparedFrame | undefined> => {
-    const rgb = await reader.next();
-    if (!rgb) return undefined;
-    return { rgb, input: await frameModelInput(model, rgb, width, height) };
+    const decoded = await reader.next();
+    if (!decoded) return undefined;
+    let rgb = decoded;
+    let alpha: Buffer | undefined;
+    if (plan.sourceAlpha) {
+      ({ rgb, alpha } = splitAlpha(decoded));
+      reader.release(decoded);
+    }
+    return { rgb, alpha, input: await frameModelInput(model, rgb, width, height) };
   };
   let frames = 0;
   const postAndWrite = async (frame: PreparedFrame, small: Uint8Array): Promise<void> => {
     const mask = await fullSizeFrameMask(model, small, frame.rgb, width, height, refine);
+    if (frame.alpha) applySourceAlpha(mask, frame.alpha);
     const composed = await frameStep.compose(frame.rgb, mask);
     // Every composition returns a new buffer, so the decoded frame can be reused.
     if (composed.buffer !== frame.rgb.buffer) reader.release(frame.rgb);
