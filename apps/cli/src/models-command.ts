@@ -12,6 +12,11 @@ import {
 /** Prints each model with whether it is installed, its size and what it is for. */
 export async function listModels(config: CoreConfig, print: (line: string) => void): Promise<void> {
   print(`Models directory: ${config.modelsDir} (U2NET_HOME)`);
+  print(
+    config.modelAutoDownload
+      ? 'A missing model is downloaded and verified when first needed (MODEL_AUTO_DOWNLOAD=true)'
+      : 'Missing models are not downloaded when needed (MODEL_AUTO_DOWNLOAD=false): pull them',
+  );
   for (const name of modelNames) {
     const installed = await isModelInstalled(name, config);
     const size = installed
@@ -23,7 +28,8 @@ export async function listModels(config: CoreConfig, print: (line: string) => vo
 
 /**
  * Downloads and verifies each named model in turn, printing progress. Returns false when any
- * failed (each failure is printed with its reason).
+ * failed (each failure is printed with its reason and, for a download that failed, the ways to
+ * install the model by hand: `--url`, MODEL_BASE_URL, copying the file into U2NET_HOME).
  */
 export async function pullModels(
   names: readonly string[],

@@ -35,6 +35,7 @@ export const coreEnvSchema = z.object({
   EXECUTION_PROVIDERS: executionProvidersSchema.default(['cpu']),
   MAX_INPUT_PIXELS: positiveInt.default(50_000_000),
   MODEL_BASE_URL: z.url().default(REMBG_RELEASE_URL),
+  MODEL_AUTO_DOWNLOAD: z.enum(['true', 'false']).default('true'),
   ORT_INTRA_OP_THREADS: positiveInt.optional(),
   IMAGE_THREADS: positiveInt.optional(),
   INFERENCE_THREAD: z.enum(['true', 'false']).default('true'),
@@ -52,8 +53,14 @@ export interface CoreConfig {
   executionProviders: ExecutionProviderName[];
   /** Largest accepted image, in pixels (width x height), against decompression bombs. */
   maxInputPixels: number;
-  /** Base URL `models pull` downloads `<file>.onnx` from. */
+  /** Base URL `models pull` and downloads on first use fetch `<file>.onnx` from. */
   modelBaseUrl: string;
+  /**
+   * Download and verify a model that is not installed the first time it is needed
+   * (MODEL_AUTO_DOWNLOAD, default true); false for air-gapped sites, where a missing model fails
+   * with instructions to install it by hand.
+   */
+  modelAutoDownload: boolean;
   /**
    * onnxruntime intra-op threads per inference; defaults to the core count. (onnxruntime's own
    * choice is one thread on some virtual machines, which halves the speed on two cores.)
@@ -108,6 +115,7 @@ export function loadCoreConfig(env: NodeJS.ProcessEnv = process.env): CoreConfig
     executionProviders: values.EXECUTION_PROVIDERS,
     maxInputPixels: values.MAX_INPUT_PIXELS,
     modelBaseUrl: values.MODEL_BASE_URL.replace(/\/+$/, ''),
+    modelAutoDownload: values.MODEL_AUTO_DOWNLOAD === 'true',
     intraOpThreads: values.ORT_INTRA_OP_THREADS ?? availableParallelism(),
     imageThreads: values.IMAGE_THREADS ?? availableParallelism(),
     inferenceThread: values.INFERENCE_THREAD === 'true',

@@ -142,12 +142,17 @@ describe('loading models', () => {
     }
   });
 
-  it('refuses a model that is not installed, saying how to install it', async () => {
+  it('refuses a model that is not installed when downloads are off, saying how to install it', async () => {
     const dir = await tempDir('missing');
     try {
-      const error = await loadModel('u2net', { ...config, modelsDir: dir.path }).catch((e) => e);
+      const error = await loadModel('u2net', {
+        ...config,
+        modelsDir: dir.path,
+        modelAutoDownload: false,
+      }).catch((e) => e);
       expect(error).toBeInstanceOf(BgRemoverError);
       expect(error.code).toBe('model_not_installed');
+      expect(error.message).toContain('MODEL_AUTO_DOWNLOAD=false');
       expect(error.message).toContain('removebg models pull u2net');
       expect(error.message).toContain(dir.path);
     } finally {
@@ -227,7 +232,11 @@ describe('models pull', () => {
         modelBaseUrl: baseUrl,
       }).catch((e) => e);
       expect(error.code).toBe('model_download_failed');
+      expect(error.transient).toBe(false);
       expect(error.message).toContain(`${baseUrl}/u2net_human_seg.onnx: HTTP 404`);
+      expect(error.message).toContain(
+        'removebg models pull u2net_human_seg --url <base URL serving u2net_human_seg.onnx>',
+      );
       expect(await readdir(dir.path)).toEqual([]);
     } finally {
       await dir.cleanup();
@@ -301,9 +310,18 @@ describe('chunked npm resources (img.ly ISNet builds)', () => {
     try {
       const settings = { modelsDir: dir.path, defaultModel: undefined };
       expect(await resolveModelName(undefined, settings)).toBe('u2netp');
-      const error = await loadModel('isnet', { ...config, modelsDir: dir.path }).catch((e) => e);
+      const error = await loadModel('isnet', {
+        ...config,
+        modelsDir: dir.path,
+        modelAutoDownload: false,
+      }).catch((e) => e);
       expect(error.code).toBe('model_not_installed');
       expect(error.message).toContain('removebg models pull isnet');
+      // ISNet comes from the npm registry only, so there is no --url to suggest.
+      expect(error.message).not.toContain('--url');
+      expect(error.message).toContain(
+        `copy isnet.onnx (sha256 ${modelRegistry.isnet.checksums.sha256})`,
+      );
     } finally {
       await dir.cleanup();
     }
@@ -320,10 +338,13 @@ describe('configuration', () => {
       'https://github.com/danielgatis/rembg/releases/download/v0.0.0',
     );
     expect(loadCoreConfig({}).modelsDir).toMatch(/\.u2net$/);
+    expect(loadCoreConfig({}).modelAutoDownload).toBe(true);
+    expect(loadCoreConfig({ MODEL_AUTO_DOWNLOAD: 'false' }).modelAutoDownload).toBe(false);
   });
 
   it('names the variable that is malformed', () => {
     expect(() => loadCoreConfig({ EXECUTION_PROVIDERS: 'tpu' })).toThrow(/EXECUTION_PROVIDERS/);
     expect(() => loadCoreConfig({ MAX_INPUT_PIXELS: 'lots' })).toThrow(/MAX_INPUT_PIXELS/);
+    expect(() => loadCoreConfig({ MODEL_AUTO_DOWNLOAD: 'no' })).toThrow(/MODEL_AUTO_DOWNLOAD/);
   });
 });

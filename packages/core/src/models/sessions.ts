@@ -19,10 +19,11 @@ export interface LoadedModel {
 const sessionCache = new Map<string, Promise<LoadedModel>>();
 
 /**
- * Returns the process-wide session for a model, creating it on first use: the file is
- * provisioned or located, verified against its pinned checksums, and opened on the first
- * execution provider that works (cuda falls back to cpu with a logged warning). Concurrent
- * callers share one load; a failed load is not cached, so a later call tries again.
+ * Returns the process-wide session for a model, creating it on first use: the file is located
+ * (or downloaded once when missing, if MODEL_AUTO_DOWNLOAD allows), verified against its pinned
+ * checksums, and opened on the first execution provider that works (cuda falls back to cpu
+ * with a logged warning). Concurrent callers share one load; a failed load is not cached, so a
+ * later call tries again.
  */
 export function loadModel(
   name: ModelName,
@@ -60,7 +61,7 @@ async function createLoadedModel(
   logger: Logger,
 ): Promise<LoadedModel> {
   const spec = getModelSpec(name);
-  const path = await ensureModelFile(name, config);
+  const path = await ensureModelFile(name, config, logger);
   const mismatch = await findChecksumMismatch(path, spec);
   if (mismatch) {
     throw new BgRemoverError(
