@@ -261,3 +261,66 @@ export function pixel(
   const offset = (Math.round(y) * width + Math.round(x)) * 4;
   return [frame[offset]!, frame[offset + 1]!, frame[offset + 2]!, frame[offset + 3]!];
 }
+
+/** What a region of a decoded frame must show. */
+export type RegionExpectation =
+  /** Opaque, with this colour (within `tolerance` per channel). */
+  | { kind: 'opaque'; rgb: readonly [number, number, number]; tolerance: number }
+  /** Transparent (alpha under 40). */
+  | { kind: 'clear' }
+  /** A grey level (mattekey): over 215 for "white", under 40 for "black". */
+  | { kind: 'grey'; white: boolean };
+
+/** Where a pixel sits against the subject of source frame `n`: inside, outside or on the edge. */
+export function subjectRegion(n: number, x: number, y: number): 'inside' | 'outside' | 'edge' {
+  const centre = subjectCentre(n);
+  const rx = clip.subject.width / 2;
+  const ry = clip.subject.height / 2;
+  const distance = ((x - centre.x) / rx) ** 2 + ((y - centre.y) / ry) ** 2;
+  if (distance < 0.45) return 'inside';
+  if (distance > 2.2) return 'outside';
+  return 'edge';
+}
+
+/**
+ * Checks every pixel of the subject's inside and of the background (away from the edge band) of
+ * a decoded RGBA frame, and returns the share of pixels of each region that do not match. The
+ * edge band, where a mask is legitimately soft, is not judged.
+ */
+export function regionMismatch(
+  frame: Buffer,
+  n: number,
+  inside: RegionExpectation,
+  outside: RegionExpectation,
+): { inside: number; outside: number; example: string } {
+  const counts = { inside: [0, 0], outside: [0, 0] };
+  let example = '';
+  for (let y = 0; y < clip.height; y++) {
+    for (let x = 0; x < clip.width; x++) {
+      const region = subjectRegion(n, x, y);
+      if (region === 'edge') continue;
+      const expected = region === 'inside' ? inside : outside;
+      const seen = pixel(frame, clip.width, x, y);
+      const tally = counts[region];
+      tally[1]!++;
+      if (!matches(seen, expected)) {
+        tally[0]!++;
+        if (!example) example = `${region} ${x},${y}: ${seen.join(',')}`;
+      }
+    }
+  }
+  return {
+    inside: counts.inside[0]! / counts.inside[1]!,
+    outside: counts.outside[0]! / counts.outside[1]!,
+    example,
+  };
+}
+
+function matches(seen: [number, number, number, number], expected: RegionExpectation): boolean {
+  const [r, g, b, a] = seen;
+  if (expected.kind === 'clear') return a < 40;
+  if (expected.kind === 'grey') return expected.white ? r > 215 && a === 255 : r < 40;
+  const [er, eg, eb] = expected.rgb;
+  const t = expected.tolerance;
+  return a > 220 && Math.abs(r - er) <= t && Math.abs(g - eg) <= t && Math.abs(b - eb) <= t;
+}
