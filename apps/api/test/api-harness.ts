@@ -40,6 +40,8 @@ export async function stackEnv(extra: NodeJS.ProcessEnv = {}): Promise<NodeJS.Pr
     // The seed's examples ask for u2net, which cannot be downloaded here; the operator setting
     // runs u2netp in its place and says so in each result.
     MODEL_SUBSTITUTES: 'u2net=u2netp,u2net_human_seg=u2netp',
+    // Nothing to download from here (no GitHub): go straight to the substitute.
+    MODEL_AUTO_DOWNLOAD: 'false',
     ...extra,
   };
 }

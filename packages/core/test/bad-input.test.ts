@@ -86,7 +86,8 @@ describe('bad input gets a clear error', () => {
         scene.png,
         { model: 'u2net_human_seg' },
         {
-          config: { ...config, modelsDir: dir.path },
+          // An air-gapped site: nothing is downloaded, and the error says how to install it.
+          config: { ...config, modelsDir: dir.path, modelAutoDownload: false },
         },
       );
       expect(error.code).toBe('model_not_installed');

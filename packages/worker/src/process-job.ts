@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type CoreConfig, isBgRemoverError } from '@bgremover/core';
+import { type CoreConfig, isBgRemoverError, ModelDownloadError } from '@bgremover/core';
 import {
   type ConversionJobData,
   type ConversionJobResult,
@@ -138,6 +138,10 @@ export async function processConversionJob(
 
 /** Sorts an error into "tell the person, do not retry" and "retry, it may pass". */
 export function describeFailure(error: unknown): { message: string; retryable: boolean } {
+  // A model download that failed on the network (or a 5xx) may pass on the next attempt.
+  if (error instanceof ModelDownloadError && error.transient) {
+    return { message: error.message, retryable: true };
+  }
   if (isBgRemoverError(error) || error instanceof InputRefusedError) {
     return { message: error.message, retryable: false };
   }
