@@ -32,7 +32,8 @@ export const backgroundPoints = [
   { x: 155, y: 115 },
 ] as const;
 
-async function ffmpeg(args: string[]): Promise<void> {
+/** Runs ffmpeg quietly, overwriting its output. */
+export async function ffmpeg(args: string[]): Promise<void> {
   await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
 }
 

@@ -182,8 +182,8 @@ const STANDARD_RATES = [
 /**
  * The constant rate to work at. A constant-rate stream keeps its own rate (its average, else its
  * base rate). A variable-rate one (a phone clip: the average differs from the base rate, e.g.
- * 2500/137) gets a standard rate instead: its base rate when that is standard and at least the
- * average, else the lowest standard rate at or above the average (60 at most), so that no
+ * 2500/137) gets a standard rate instead: its base rate when that is a whole (or NTSC) rate of
+ * at most 60 and at least the average, else the lowest standard rate at or above the average (60 at most), so that no
  * frame is dropped and players see an ordinary rate.
  */
 function constantFrameRateOf(
@@ -196,15 +196,18 @@ function constantFrameRateOf(
   const variable =
     average !== undefined && base !== undefined && Math.abs(average.value / base.value - 1) > 0.01;
   if (!variable) return { ...chosen, variable };
-  const standardBase = STANDARD_RATES.find(
-    (rate) => base !== undefined && Math.abs(rate.value - base.value) < 0.005,
-  );
-  if (standardBase && standardBase.value >= chosen.value * 0.99) {
-    return { ...standardBase, variable };
+  if (base && isWholeRate(base.value) && base.value <= 60 && base.value >= chosen.value * 0.99) {
+    return { ...base, variable };
   }
   const above = STANDARD_RATES.find((rate) => rate.value >= chosen.value * 0.99);
   const fallback = STANDARD_RATES[STANDARD_RATES.length - 1] ?? chosen;
   return { ...(above ?? fallback), variable };
+}
+
+/** A whole number of frames per second, or one of NTSC's x1000/1001 rates (29.97, 23.976...). */
+function isWholeRate(value: number): boolean {
+  const ntsc = (value * 1001) / 1000;
+  return Math.abs(value - Math.round(value)) < 0.001 || Math.abs(ntsc - Math.round(ntsc)) < 0.001;
 }
 
 function believableRate(text: string | undefined): { rational: string; value: number } | undefined {
