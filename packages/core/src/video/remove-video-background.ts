@@ -336,13 +336,17 @@ function requireBackgroundVideo(options: RemoveVideoOptions): string {
 
 /**
  * Alpha matting for every frame (the same closed-form matting as images, on the matting thread).
- * A degenerate frame falls back to its plain mask; each distinct warning is reported once.
+ * A degenerate frame falls back to its plain mask; each kind of warning is reported once (the
+ * first frame's figures).
  */
 function mattingRefiner(params: VideoParams, warnings: string[]): MaskRefiner {
   const seen = new Set<string>();
   return mattingFrameHook(params, (message) => {
-    if (seen.has(message)) return;
-    seen.add(message);
+    // "stopped after 400 iterations with relative residual 7.0e-5" and "... 3.2e-4" are the
+    // same news: one warning per kind, not one per frame.
+    const kind = message.replace(/\d+(\.\d+)?(e[+-]?\d+)?/gi, '#');
+    if (seen.has(kind)) return;
+    seen.add(kind);
     warnings.push(`some frames: ${message}`);
   });
 }
