@@ -64,6 +64,18 @@ describe('/v1/convert/ refuses bad requests with {"error"} and the right status'
     expect(body.error).toContain('model: must be one of u2net, u2net_human_seg, u2netp');
   });
 
+  it('an image-only option sent with a video: 400 naming the video_format that does it', async () => {
+    const { status, body } = await postForm(
+      convertUrl(),
+      { convert_to: 'video-backgroundremover', only_mask: 'true' },
+      [['files', 'clip.mp4', photo]],
+    );
+    expect(status).toBe(400);
+    expect(body.error).toBe(
+      "Invalid parameter only_mask: is an image option; a video's mask is video_format=mattekey",
+    );
+  });
+
   it('a missing or unknown convert_to: 400', async () => {
     const { status, body } = await postForm(convertUrl(), {}, [['files', 'a.png', photo]]);
     expect(status).toBe(400);

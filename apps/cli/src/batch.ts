@@ -119,6 +119,15 @@ export async function runBatch(
   return outcomes;
 }
 
+/**
+ * A video (an animated GIF included) with --only-mask, --bg-color or --bg-type: core refuses each
+ * such option naming the --video-format that does it for video, instead of ignoring it.
+ */
+function refuseImageOnlyOptions(options: BatchOptions): void {
+  const { only_mask, bg_type, bg_color_value } = options.params;
+  parseVideoParams({ ...options.videoParams, only_mask, bg_type, bg_color_value });
+}
+
 async function processOne(
   input: string,
   params: ParsedParams,
@@ -130,8 +139,10 @@ async function processOne(
   // Opening a FIFO blocks until someone writes to it, and a device never ends: stat first.
   const info = await stat(input);
   if (!info.isFile()) return { input, ok: false, error: notRegularFile(info) };
-  if (await isVideoFile(input))
+  if (await isVideoFile(input)) {
+    refuseImageOnlyOptions(options);
     return await processVideo(input, params.video, options, usedOutputs, bars);
+  }
   const output = uniquePath(
     imageOutputTarget(input, options.outputDir, params.image.only_mask),
     usedOutputs,

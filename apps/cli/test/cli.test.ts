@@ -268,6 +268,26 @@ describe('removebg with videos', () => {
     expect(again.stderr).not.toContain('_matte.mp4:');
   });
 
+  it('refuses --only-mask and --bg-color for a video, naming the format that does it, and still does the picture', async () => {
+    const folder = join(work, 'image-options');
+    await mkdir(folder, { recursive: true });
+    await makeVideo(join(folder, 'clip.mov'), 1);
+    await smallCopy('coffee.png', folder, 100);
+    const masked = await removebg([folder, '--only-mask', '--model', 'u2netp']);
+    expect(masked.code).toBe(1);
+    expect(masked.stdout + masked.stderr).toContain(
+      "only_mask: is an image option; a video's mask is video_format=mattekey",
+    );
+    expect(masked.stdout).toContain('1 done, 1 failed');
+    const mask = await sharp(join(folder, 'coffee_mask.png')).metadata();
+    expect(mask.channels).toBe(1);
+    const coloured = await removebg([folder, '--bg-color', '#ff0000', '--model', 'u2netp']);
+    expect(coloured.stdout + coloured.stderr).toContain(
+      'bg_color_value: is an image option; a video over a colour is video_format=mp4_with_color',
+    );
+    expect((await readdir(folder)).filter((name) => name.startsWith('clip_'))).toEqual([]);
+  });
+
   it('composes over a picture with --bg-image and refuses video_over_video without --bg-video', async () => {
     const folder = join(work, 'video-bg');
     await mkdir(folder, { recursive: true });
