@@ -149,7 +149,8 @@ describe('Slack app: bolt over HTTP, a loopback Slack, the real worker, model an
     expect(String(call.params.initial_comment)).toContain(`<@${PERSON}>`);
     expect(String(call.params.initial_comment)).toContain('coffee cup.png');
     const asked = standIn.callsTo('files.getUploadURLExternal');
-    expect(asked.some((c) => c.params.filename === 'coffee_cup_processed.png')).toBe(true);
+    // The person's own name, spaces and all (storage keys use a safe form of it).
+    expect(asked.some((c) => c.params.filename === 'coffee cup_processed.png')).toBe(true);
     const png = await sharp(bytes).metadata();
     expect([png.format, png.width, png.channels]).toEqual(['png', 48, 4]);
     const summary = await ephemeralTo(/Removing the background from coffee cup\.png/);
