@@ -111,8 +111,12 @@ export async function removeVideoBackground(
       await mkdtemp(join(tmpdir(), 'bgremover-video-')),
       `${basename(inputPath, extname(inputPath))}_processed.${container.extension}`,
     );
+  // Only our own temporary folder is removed recursively: a caller's path is removed as a file,
+  // never as a folder that happens to sit there.
   const cleanUp = () =>
-    rm(ownFolder ? join(outputPath, '..') : outputPath, { recursive: true, force: true });
+    ownFolder
+      ? rm(join(outputPath, '..'), { recursive: true, force: true })
+      : rm(outputPath, { force: true }).catch(() => undefined);
 
   const stages: Stages = {};
   const stopAll = () => {
