@@ -120,12 +120,19 @@ export async function runBatch(
 }
 
 /**
- * A video (an animated GIF included) with --only-mask, --bg-color or --bg-type: core refuses each
- * such option naming the --video-format that does it for video, instead of ignoring it.
+ * A video (an animated GIF included) with --only-mask or a background colour: core refuses each
+ * such option naming the --video-format that does it for video, instead of ignoring it. A
+ * --bg-image is not refused: video_over_image and gif_with_bg use it, and other formats say in
+ * their warnings that they ignore it.
  */
 function refuseImageOnlyOptions(options: BatchOptions): void {
   const { only_mask, bg_type, bg_color_value } = options.params;
-  parseVideoParams({ ...options.videoParams, only_mask, bg_type, bg_color_value });
+  parseVideoParams({
+    ...options.videoParams,
+    only_mask,
+    bg_color_value,
+    ...(bg_type === 'color' ? { bg_type } : {}),
+  });
 }
 
 async function processOne(
