@@ -14,7 +14,7 @@ import { loadThreadedModel, type ThreadedModel } from '../video/inference-thread
 import { fitBackgroundImage } from './background-image.js';
 import { composeOver, composeOverColor, cutOut } from './compose.js';
 import { decodePixels, inspectImage, type RawImage, rawImageToSharp, readInput } from './decode.js';
-import { encodePng } from './encode.js';
+import { encodePng, type RgbAndAlpha } from './encode.js';
 import { resizeMask } from './mask.js';
 import { normalizeForModel, resizeForModel } from './model-input.js';
 import { predictMask } from './predict-mask.js';
@@ -147,27 +147,31 @@ export async function removeImageBackground(
   };
 }
 
-/** Builds the output picture as a lazy pipeline; `encodePng` runs it. */
+/**
+ * Builds the output picture: raw pixels, or a lazy pipeline that `encodePng` runs. The mask
+ * alone is grey; the cut-out RGBA; the subject over an opaque colour or picture is opaque
+ * everywhere, so it is RGB (no alpha channel is written).
+ */
 async function composeOutput(
   pixels: RawImage,
   mask: Uint8Array,
   params: ImageParams,
   options: RemoveImageOptions,
   maxPixels: number,
-): Promise<Sharp> {
+): Promise<RawImage | RgbAndAlpha | Sharp> {
   const { width, height } = pixels;
   if (params.only_mask) {
     const data = Buffer.from(mask.buffer, mask.byteOffset, mask.length);
-    return rawImageToSharp({ data, width, height, channels: 1 }).toColourspace('b-w');
+    return { data, width, height, channels: 1 };
   }
   const cutout = cutOut(pixels, mask);
   if (params.bg_type === 'color') {
-    return composeOverColor(cutout, width, height, parseHexColor(params.bg_color_value));
+    return composeOverColor(cutout, parseHexColor(params.bg_color_value));
   }
   if (params.bg_type === 'image' && options.background !== undefined) {
     const bytes = await readInput(options.background);
     const background = await fitBackgroundImage(bytes, width, height, maxPixels);
-    return composeOver(cutout, width, height, background);
+    return composeOver(cutout, background);
   }
   return cutout;
 }
