@@ -40,10 +40,7 @@ export interface ImageStageTimings {
 
 export interface RemoveImageOptions {
   config: CoreConfig;
-  /**
-   * Unused by images since inference moved to the inference thread (which logs provider
-   * fallbacks to stderr); kept so callers can pass their logger uniformly.
-   */
+  /** Where model downloads and substitutions are logged (stderr when not given). */
   logger?: Logger;
   /** The background picture for bg_type=image (bytes or a path). */
   background?: Buffer | string;
@@ -86,7 +83,11 @@ export async function removeImageBackground(
     );
   }
 
-  const { model: modelName, warnings: modelWarnings } = await chooseModel(parsed.model, config);
+  const { model: modelName, warnings: modelWarnings } = await chooseModel(
+    parsed.model,
+    config,
+    ...(options.logger ? [options.logger] : []),
+  );
   warnings.push(...modelWarnings);
   // onnxruntime's session.run holds the calling thread for the whole run: servers run it on the
   // inference thread so their event loop stays free (lock renewal, HTTP); the CLI may not.
