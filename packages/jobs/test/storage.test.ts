@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -162,5 +162,38 @@ describe('keys and configuration', () => {
     expect(s3config.storage).toMatchObject({ driver: 's3', bucket: 'b', forcePathStyle: true });
     expect(() => loadJobsConfig({ STORAGE_DRIVER: 's3' })).toThrow(/S3_BUCKET/);
     expect(() => loadJobsConfig({ STORAGE_DRIVER: 'ftp' })).toThrow(/STORAGE_DRIVER/);
+  });
+});
+
+describe('local disk leftovers after a crash', () => {
+  it('writes no metadata before its data, and expires staging files, orphan metadata and empty folders', async () => {
+    const root = join(scratch, 'leftovers');
+    const storage = new LocalStorage(root);
+    await storage.put('results/job-9/a.png', Buffer.from('png'), 'image/png', {
+      downloadName: 'фото_processed.png',
+    });
+    expect((await readdir(join(root, 'results/job-9'))).sort()).toEqual([
+      'a.png',
+      'a.png.meta.json',
+    ]);
+    expect(await storage.stat('results/job-9/a.png')).toMatchObject({
+      contentType: 'image/png',
+      downloadName: 'фото_processed.png',
+    });
+    // What a worker killed mid-write leaves: a staging file and its staging metadata, an orphan
+    // metadata file from older code, and data whose metadata never arrived.
+    const crashed = join(root, 'results/job-10');
+    await mkdir(crashed, { recursive: true });
+    await writeFile(join(crashed, 'b.mov.partial-123-abcd'), 'half');
+    await writeFile(join(crashed, 'b.mov.partial-123-abcd.meta.json'), '{}');
+    await writeFile(join(crashed, 'c.png.meta.json'), '{"contentType":"image/png"}');
+    await writeFile(join(crashed, 'd.webm'), 'data');
+    expect((await storage.stat('results/job-10/d.webm'))?.contentType).toBe('video/webm');
+    const old = new Date(Date.now() - 7200_000);
+    for (const name of await readdir(crashed)) await utimes(join(crashed, name), old, old);
+
+    expect(await storage.deleteOlderThan('results', new Date(Date.now() - 3600_000))).toBe(1);
+    expect(await readdir(join(root, 'results'))).toEqual(['job-9']);
+    expect(await storage.stat('results/job-9/a.png')).toBeDefined();
   });
 });

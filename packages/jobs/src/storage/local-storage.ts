@@ -1,5 +1,16 @@
+import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  copyFile,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +24,25 @@ import {
 } from './storage.js';
 
 const META_SUFFIX = '.meta.json';
+/** Marks a staging name: `<object>.partial-<pid>-<random>` (and its `.meta.json`). */
+const PARTIAL_MARK = '.partial-';
+
+/** Content types by extension, for an object whose metadata file is missing. */
+const TYPES_BY_EXTENSION: Record<string, string> = {
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  webp: 'image/webp',
+  gif: 'image/gif',
+  mov: 'video/quicktime',
+  mp4: 'video/mp4',
+  webm: 'video/webm',
+};
+
+function contentTypeOfName(path: string): string {
+  const extension = /\.([a-z0-9]+)$/i.exec(path)?.[1]?.toLowerCase() ?? '';
+  return TYPES_BY_EXTENSION[extension] ?? 'application/octet-stream';
+}
 
 /** What the `.meta.json` file beside each object holds. */
 interface StoredMetadata {
@@ -50,27 +80,11 @@ export class LocalStorage implements Storage {
     contentType: string,
     options: PutOptions = {},
   ): Promise<void> {
-    const path = this.pathOf(key);
-    await mkdir(dirname(path), { recursive: true });
-    const staging = `${path}.partial-${process.pid}-${Date.now()}`;
-    try {
-      // The data and its small metadata file are written side by side; the object appears only
-      // at the rename, so a reader never sees one without the other.
-      const written = await Promise.allSettled([
-        Buffer.isBuffer(body)
-          ? writeFile(staging, body)
-          : pipeline(body, createWriteStream(staging, { highWaterMark: WRITE_BUFFER_BYTES })),
-        writeFile(`${path}${META_SUFFIX}`, metadataOf(contentType, options)),
-      ]);
-      for (const outcome of written) if (outcome.status === 'rejected') throw outcome.reason;
-      await rename(staging, path);
-    } catch (error) {
-      await rm(staging, { force: true });
-      // A metadata file with no object beside it would never be cleaned up.
-      if (!(await stat(path).catch(() => undefined)))
-        await rm(`${path}${META_SUFFIX}`, { force: true });
-      throw error;
-    }
+    await this.commit(key, contentType, options, (staging) =>
+      Buffer.isBuffer(body)
+        ? writeFile(staging, body)
+        : pipeline(body, createWriteStream(staging, { highWaterMark: WRITE_BUFFER_BYTES })),
+    );
   }
 
   async putFile(
@@ -79,12 +93,38 @@ export class LocalStorage implements Storage {
     contentType: string,
     options: PutOptions = {},
   ): Promise<void> {
+    await this.commit(key, contentType, options, (staging) => copyFile(source, staging));
+  }
+
+  /**
+   * Writes an object and its metadata under staging names (`.partial-<pid>-<random>`), then
+   * renames the data into place first and the metadata after it, so a crash can leave a staging
+   * file (expired by `deleteOlderThan`) or data without metadata (its type then comes from its
+   * extension), never metadata without data.
+   */
+  private async commit(
+    key: string,
+    contentType: string,
+    options: PutOptions,
+    writeData: (staging: string) => Promise<unknown>,
+  ): Promise<void> {
     const path = this.pathOf(key);
     await mkdir(dirname(path), { recursive: true });
-    const staging = `${path}.partial-${process.pid}-${Date.now()}`;
-    await copyFile(source, staging);
-    await writeFile(`${path}${META_SUFFIX}`, metadataOf(contentType, options));
-    await rename(staging, path);
+    const staging = `${path}${PARTIAL_MARK}${process.pid}-${randomBytes(4).toString('hex')}`;
+    const metaStaging = `${staging}${META_SUFFIX}`;
+    try {
+      const written = await Promise.allSettled([
+        writeData(staging),
+        writeFile(metaStaging, metadataOf(contentType, options)),
+      ]);
+      for (const outcome of written) if (outcome.status === 'rejected') throw outcome.reason;
+      await rename(staging, path);
+      await rename(metaStaging, `${path}${META_SUFFIX}`);
+    } catch (error) {
+      await rm(staging, { force: true });
+      await rm(metaStaging, { force: true });
+      throw error;
+    }
   }
 
   async read(key: string, range?: ByteRange): Promise<Readable> {
@@ -106,7 +146,7 @@ export class LocalStorage implements Storage {
       .catch((): StoredMetadata => ({}));
     return {
       size: info.size,
-      contentType: meta.contentType ?? 'application/octet-stream',
+      contentType: meta.contentType ?? contentTypeOfName(path),
       lastModified: info.mtime,
       ...(typeof meta.downloadName === 'string' ? { downloadName: meta.downloadName } : {}),
     };
@@ -118,20 +158,36 @@ export class LocalStorage implements Storage {
     await rm(`${path}${META_SUFFIX}`, { force: true });
   }
 
+  /**
+   * Removes objects last modified before `cutoff`, and what a crash can leave behind that is as
+   * old: staging files (`.partial-*`), metadata files whose object is gone, and the folders they
+   * emptied. Returns how many objects (not leftovers) were removed.
+   */
   async deleteOlderThan(prefix: string, cutoff: Date): Promise<number> {
     const folder = join(this.root, prefix);
     const entries = await readdir(folder, { recursive: true, withFileTypes: true }).catch(() => []);
     let removed = 0;
+    const touchedFolders = new Set<string>();
     for (const entry of entries) {
-      if (!entry.isFile() || entry.name.endsWith(META_SUFFIX) || entry.name.includes('.partial-')) {
-        continue;
-      }
+      if (!entry.isFile()) continue;
       const path = join(entry.parentPath, entry.name);
       const info = await stat(path).catch(() => undefined);
-      if (info && info.mtime < cutoff) {
+      if (!info || info.mtime >= cutoff) continue;
+      if (entry.name.includes(PARTIAL_MARK)) {
+        await rm(path, { force: true });
+      } else if (entry.name.endsWith(META_SUFFIX)) {
+        const object = path.slice(0, -META_SUFFIX.length);
+        if (await stat(object).catch(() => undefined)) continue; // removed with its object
+        await rm(path, { force: true });
+      } else {
         await this.delete(relative(this.root, path));
         removed++;
       }
+      touchedFolders.add(entry.parentPath);
+    }
+    // Deepest first, so a parent is tried after its children; rmdir refuses non-empty folders.
+    for (const dir of [...touchedFolders].sort((a, b) => b.length - a.length)) {
+      if (dir.length > folder.length) await rmdir(dir).catch(() => undefined);
     }
     return removed;
   }
