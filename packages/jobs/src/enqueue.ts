@@ -6,12 +6,13 @@ import {
 } from './job-data.js';
 import { CONVERSION_JOB_NAME, type ConversionJobResult } from './queue.js';
 
-/** Retries, backoff and retention every conversion job gets. */
+/**
+ * Retries and backoff every conversion job gets. Retention is the worker's: it removes finished
+ * jobs once they are as old as results (`RESULT_TTL_HOURS`).
+ */
 export const conversionJobOptions = {
   attempts: 3,
   backoff: { type: 'exponential', delay: 2_000 },
-  removeOnComplete: { age: 24 * 3600, count: 5_000 },
-  removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
 } as const satisfies JobsOptions;
 
 /**

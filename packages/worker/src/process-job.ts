@@ -1,5 +1,4 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type CoreConfig, isBgRemoverError, ModelDownloadError } from '@bgremover/core';
@@ -17,6 +16,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { InputRefusedError, TransientError } from './errors.js';
 import { type FetchInputOptions, fetchInput } from './fetch-input.js';
+import { scratchPrefix } from './housekeeping.js';
 import {
   adapterFor,
   type DeliverableResult,
@@ -65,7 +65,8 @@ export async function processConversionJob(
   if (!adapter)
     throw new UnrecoverableError(`This worker cannot deliver to ${data.target.kind} targets`);
   const context = { jobId, logger };
-  const scratchDir = await mkdtemp(join(tmpdir(), 'bgremover-job-'));
+  // Named after this process, so that housekeeping can tell a dead worker's folders.
+  const scratchDir = await mkdtemp(scratchPrefix());
   const progress = (update: JobProgress) => {
     job.updateProgress(update).catch(() => undefined);
     adapter.reportProgress?.(data.target, update, context).catch(() => undefined);

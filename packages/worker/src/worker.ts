@@ -13,6 +13,7 @@ import { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
 import type { WorkerConfig } from './config.js';
 import { startHealthServer } from './health-server.js';
+import { startHousekeeping } from './housekeeping.js';
 import { WorkerMetrics } from './metrics.js';
 import { type MediaRunner, processConversionJob } from './process-job.js';
 import type { ReplyAdapters } from './reply/adapter.js';
@@ -41,7 +42,8 @@ export interface StartWorkerOptions {
 
 /**
  * Starts a conversion worker: a BullMQ worker on the configured queue with the configured
- * concurrency, the health/metrics server, and periodic expiry of old results. The model is
+ * concurrency, the health/metrics server, and housekeeping (expired results and uploads, stale
+ * scratch folders) at start-up and periodically; finished jobs are kept as long as results. The model is
  * loaded once per process on first use and kept.
  */
 export async function startConversionWorker(
@@ -57,6 +59,7 @@ export async function startConversionWorker(
   const metrics = new WorkerMetrics();
   const adapters: ReplyAdapters = { api: new ApiReplyAdapter(requests), ...options.adapters };
 
+  const ttlSeconds = Math.max(1, Math.round(config.jobs.resultTtlMs / 1000));
   const worker = new Worker<ConversionJobData, ConversionJobResult>(
     config.jobs.queueName,
     async (job) => {
@@ -92,6 +95,9 @@ export async function startConversionWorker(
       lockDuration: config.lockDurationMs,
       stalledInterval: config.stalledIntervalMs,
       maxStalledCount: 2,
+      // Finished jobs (which hold file names) are kept as long as results, then removed.
+      removeOnComplete: { age: ttlSeconds, count: 5_000 },
+      removeOnFail: { age: ttlSeconds, count: 10_000 },
     },
   );
   worker.on('completed', (job) => {
@@ -132,16 +138,11 @@ export async function startConversionWorker(
     config.healthHost,
   );
 
-  const expireOld = () => {
-    const cutoff = new Date(Date.now() - config.jobs.resultTtlMs);
-    for (const prefix of ['results', 'inputs']) {
-      storage
-        .deleteOlderThan(prefix, cutoff)
-        .catch((error: Error) => logger.warn({ err: error }, 'expiry failed'));
-    }
-  };
-  const expiryTimer = setInterval(expireOld, 10 * 60 * 1000);
-  expiryTimer.unref();
+  const stopHousekeeping = startHousekeeping({
+    storage,
+    resultTtlMs: config.jobs.resultTtlMs,
+    logger,
+  });
 
   await worker.waitUntilReady();
   logger.info(
@@ -154,7 +155,7 @@ export async function startConversionWorker(
     metrics,
     healthPort: health.port,
     close: async () => {
-      clearInterval(expiryTimer);
+      stopHousekeeping();
       await worker.close();
       await queue.close();
       await closeServer(health.server);

@@ -178,6 +178,20 @@ describe('conversion worker (in-process, real Redis, real model)', () => {
     expect(error).not.toContain(String(process.pid));
   });
 
+  it('keeps finished jobs (and the file names in them) only as long as results', async () => {
+    // RESULT_TTL_HOURS=0.0005 is 1.8 s.
+    const q = await startWorker({ RESULT_TTL_HOURS: '0.0005' });
+    const bytes = await smallPhoto();
+    const first = await submitApiRequest(q, [{ filename: 'first.png', bytes }]);
+    await (await q.queue.getJob(first.jobIds[0]!))!.waitUntilFinished(q.events, 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    // BullMQ trims by age when the next job finishes.
+    const second = await submitApiRequest(q, [{ filename: 'second.png', bytes }]);
+    await (await q.queue.getJob(second.jobIds[0]!))!.waitUntilFinished(q.events, 60_000);
+    expect(await q.queue.getJob(first.jobIds[0]!)).toBeUndefined();
+    expect(await q.queue.getJob(second.jobIds[0]!)).toBeDefined();
+  });
+
   it('finishes the good files of a batch when one is bad', async () => {
     const q = await startWorker();
     const { requestId } = await submitApiRequest(q, [
