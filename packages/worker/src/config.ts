@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { type CoreConfig, loadCoreConfig, parseEnvironment } from '@bgremover/core';
 import { type JobsConfig, loadJobsConfig } from '@bgremover/jobs';
 import { z } from 'zod';
+import { invalidPrivateEntry } from './safe-fetch.js';
 
 const hostList = z.string().transform((text) =>
   text
@@ -22,6 +23,15 @@ export const workerEnvSchema = z.object({
     'media.discordapp.net',
     'files.slack.com',
   ]),
+  /**
+   * Names, IP addresses and CIDRs attachment links may reach although they are loopback, private
+   * or link-local, and may reach over plain http (tests, internal mirrors). Default: none.
+   */
+  ALLOW_PRIVATE_FETCH_HOSTS: hostList
+    .refine((entries) => invalidPrivateEntry(entries) === undefined, {
+      message: 'each entry must be a host name, an IP address or a CIDR range',
+    })
+    .default([]),
   MAX_INPUT_BYTES: z.coerce
     .number()
     .int()
@@ -48,6 +58,8 @@ export interface WorkerConfig {
   stalledIntervalMs: number;
   /** Hosts attachment URLs may point at (exact names or parent domains). */
   attachmentHosts: string[];
+  /** Hosts/addresses/CIDRs attachment links may reach although private (and over http). */
+  allowPrivateFetchHosts: string[];
   maxInputBytes: number;
   fetchTimeoutMs: number;
   /** Names this process in results and metrics (default host:pid). */
@@ -67,6 +79,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     lockDurationMs: v.WORKER_LOCK_MS,
     stalledIntervalMs: v.WORKER_STALLED_INTERVAL_MS,
     attachmentHosts: v.ATTACHMENT_HOSTS,
+    allowPrivateFetchHosts: v.ALLOW_PRIVATE_FETCH_HOSTS,
     maxInputBytes: v.MAX_INPUT_BYTES,
     fetchTimeoutMs: v.FETCH_TIMEOUT_MS,
     workerId: v.WORKER_ID ?? `${hostname()}:${process.pid}`,

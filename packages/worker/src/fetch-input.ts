@@ -1,8 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import {
   type InputReference,
   type Storage,
@@ -10,6 +9,7 @@ import {
   safeFileName,
 } from '@bgremover/jobs';
 import { InputRefusedError, TransientError } from './errors.js';
+import { isAllowedHost, safeFetch } from './safe-fetch.js';
 
 export interface FetchInputOptions {
   storage: Storage;
@@ -20,13 +20,22 @@ export interface FetchInputOptions {
   timeoutMs: number;
   /** Credentials added per `auth` kind (e.g. the Slack bot token); never stored in jobs. */
   authHeaders?: Partial<Record<'slack-bot', string>>;
+  /**
+   * Names, addresses and CIDRs that may be fetched although they are loopback/private/link-local,
+   * and over plain http (ALLOW_PRIVATE_FETCH_HOSTS). Default: none.
+   */
+  allowPrivateHosts?: readonly string[];
+  /** Redirects followed before the link is refused (default `MAX_REDIRECTS`). */
+  maxRedirects?: number;
 }
 
 /**
  * Brings a job's input into a local file and returns its path: from storage, or from a chat
- * attachment URL on an allow-listed host with a size limit. Refusals (host not allowed, 404,
- * too large, expired upload) throw `InputRefusedError`; timeouts, 5xx and network errors throw
- * `TransientError` so the job is retried.
+ * attachment URL on an allow-listed host with a size limit. Redirects are followed by hand and
+ * every hop is checked again (host, https, private addresses; at most `MAX_REDIRECTS`); the auth
+ * header goes to the first URL's origin only. Refusals (host not allowed, private address, 401,
+ * 403, 404, a web page instead of the file, too large, expired upload) throw `InputRefusedError`;
+ * timeouts, 5xx and network errors throw `TransientError` so the job is retried.
  */
 export async function fetchInput(
   reference: InputReference,
@@ -52,11 +61,21 @@ export async function fetchInput(
   return target;
 }
 
-/** True when `host` is one of `allowed` or a subdomain of one. */
-export function isAllowedHost(host: string, allowed: readonly string[]): boolean {
-  const name = host.toLowerCase();
-  return allowed.some((entry) => name === entry || name.endsWith(`.${entry}`));
-}
+export { isAllowedHost } from './safe-fetch.js';
+
+/** Redirects followed for an attachment link before it is refused. */
+export const MAX_REDIRECTS = 5;
+
+/**
+ * Media types that mean the platform answered with a page or an API error instead of the file
+ * (a sign-in page, an expired link, a JSON error).
+ */
+const NOT_A_FILE = new Set([
+  'text/html',
+  'application/xhtml+xml',
+  'application/json',
+  'application/problem+json',
+]);
 
 async function downloadAttachment(
   url: string,
@@ -64,10 +83,18 @@ async function downloadAttachment(
   auth: 'none' | 'slack-bot',
   options: FetchInputOptions,
 ): Promise<void> {
-  const parsed = new URL(url);
-  if (!isAllowedHost(parsed.hostname, options.attachmentHosts)) {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InputRefusedError('The attachment link is not a valid URL');
+  }
+  // The first host is checked before anything else, so a missing token is reported only for
+  // links the worker would fetch at all.
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  if (!isAllowedHost(host, options.attachmentHosts)) {
     throw new InputRefusedError(
-      `Attachments are only fetched from ${options.attachmentHosts.join(', ')}, not ${parsed.hostname}`,
+      `Attachments are only fetched from ${options.attachmentHosts.join(', ')}, not ${host}`,
     );
   }
   const headers: Record<string, string> = {};
@@ -78,27 +105,42 @@ async function downloadAttachment(
     );
   }
   if (token) headers.authorization = `Bearer ${token}`;
-  let response: Response;
+  const { response, url: finalUrl } = await safeFetch(
+    { url, headers, signal: AbortSignal.timeout(options.timeoutMs) },
+    {
+      allowedHosts: options.attachmentHosts,
+      allowPrivate: options.allowPrivateHosts ?? [],
+      maxRedirects: options.maxRedirects ?? MAX_REDIRECTS,
+    },
+  );
+  const status = response.statusCode ?? 0;
+  const finalHost = finalUrl.hostname;
   try {
-    response = await fetch(url, {
-      headers,
-      signal: AbortSignal.timeout(options.timeoutMs),
-      redirect: 'follow',
-    });
+    if (status >= 500 || status === 408 || status === 429) {
+      throw new TransientError(`The attachment host answered HTTP ${status}`);
+    }
+    if (status === 401 || status === 403) {
+      throw new InputRefusedError(
+        `The platform would not give us the file: ${finalHost} answered HTTP ${status} (no access?)`,
+      );
+    }
+    if (status < 200 || status > 299) {
+      throw new InputRefusedError(`The attachment could not be fetched (HTTP ${status})`);
+    }
+    const mediaType = (response.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+    if (mediaType && NOT_A_FILE.has(mediaType)) {
+      throw new InputRefusedError(
+        `The platform would not give us the file: ${finalHost} sent a ${mediaType} page instead ` +
+          '(a sign-in page or an expired link?)',
+      );
+    }
+    const declared = Number(response.headers['content-length']);
+    if (declared > options.maxBytes) {
+      throw new InputRefusedError(tooLarge(declared, options.maxBytes));
+    }
   } catch (error) {
-    throw new TransientError(`Fetching the attachment failed: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  if (response.status >= 500 || response.status === 408 || response.status === 429) {
-    throw new TransientError(`The attachment host answered HTTP ${response.status}`);
-  }
-  if (!response.ok || !response.body) {
-    throw new InputRefusedError(`The attachment could not be fetched (HTTP ${response.status})`);
-  }
-  const declared = Number(response.headers.get('content-length'));
-  if (declared > options.maxBytes) {
-    throw new InputRefusedError(tooLarge(declared, options.maxBytes));
+    response.destroy();
+    throw error;
   }
   let received = 0;
   const limiter = new Transform({
@@ -110,11 +152,7 @@ async function downloadAttachment(
     },
   });
   try {
-    await pipeline(
-      Readable.fromWeb(response.body as WebReadableStream),
-      limiter,
-      createWriteStream(target),
-    );
+    await pipeline(response, limiter, createWriteStream(target));
   } catch (error) {
     if (error instanceof InputRefusedError) throw error;
     throw new TransientError(`Downloading the attachment failed: ${(error as Error).message}`, {

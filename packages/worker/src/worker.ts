@@ -74,6 +74,7 @@ export async function startConversionWorker(
           workerId: config.workerId,
           fetch: {
             attachmentHosts: config.attachmentHosts,
+            allowPrivateHosts: config.allowPrivateFetchHosts,
             maxBytes: config.maxInputBytes,
             timeoutMs: config.fetchTimeoutMs,
             ...(options.slackBotToken

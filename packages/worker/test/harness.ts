@@ -53,6 +53,8 @@ export async function freshQueue(extraEnv: NodeJS.ProcessEnv = {}): Promise<Test
     WORKER_LOCK_MS: '3000',
     WORKER_STALLED_INTERVAL_MS: '1000',
     ATTACHMENT_HOSTS: '127.0.0.1',
+    // Test attachments are served from loopback over http: opt in explicitly.
+    ALLOW_PRIVATE_FETCH_HOSTS: '127.0.0.1',
     LOG_LEVEL: 'warn',
     ...extraEnv,
   };
