@@ -28,6 +28,12 @@ export const jobsEnvSchema = z.object({
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   S3_PREFIX: z.string().default(''),
   RESULT_TTL_HOURS: z.coerce.number().positive().default(24),
+  /** How long a worker keeps retrying a storage fault that may pass (full, read-only, offline). */
+  STORAGE_RETRY_BUDGET_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(5 * 60_000),
 });
 
 /** Settings for the queue and storage, parsed once by `loadJobsConfig`. */
@@ -36,6 +42,8 @@ export interface JobsConfig {
   queueName: string;
   /** How long results, uploaded inputs and API request records are kept. */
   resultTtlMs: number;
+  /** How long a storage fault that may pass is retried before the job fails. */
+  storageRetryBudgetMs: number;
   storage:
     | { driver: 'local'; dir: string }
     | {
@@ -58,6 +66,7 @@ export function loadJobsConfig(env: NodeJS.ProcessEnv = process.env): JobsConfig
       redisUrl: v.REDIS_URL,
       queueName: v.QUEUE_NAME,
       resultTtlMs,
+      storageRetryBudgetMs: v.STORAGE_RETRY_BUDGET_MS,
       storage: { driver: 'local', dir: v.STORAGE_DIR ?? join(tmpdir(), 'bgremover-storage') },
     };
   }
@@ -72,6 +81,7 @@ export function loadJobsConfig(env: NodeJS.ProcessEnv = process.env): JobsConfig
     redisUrl: v.REDIS_URL,
     queueName: v.QUEUE_NAME,
     resultTtlMs,
+    storageRetryBudgetMs: v.STORAGE_RETRY_BUDGET_MS,
     storage: {
       driver: 's3',
       bucket: v.S3_BUCKET,

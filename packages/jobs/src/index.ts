@@ -13,3 +13,4 @@ export * from './result-files.js';
 export * from './storage/local-storage.js';
 export * from './storage/s3-storage.js';
 export * from './storage/storage.js';
+export * from './storage/storage-faults.js';

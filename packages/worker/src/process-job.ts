@@ -9,7 +9,6 @@ import {
   resultStorageKey,
   type Storage,
   safeFileName,
-  UnsafeStorageKeyError,
 } from '@bgremover/jobs';
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -24,6 +23,7 @@ import {
   type ReplyAdapters,
 } from './reply/adapter.js';
 import { type MediaOutput, type MediaRunContext, runImage, runVideo } from './run-media.js';
+import { StorageFaultError, withStorageRetry } from './storage-retry.js';
 
 /** Runs one kind of media (image or video) for a job. */
 export type MediaRunner = (
@@ -43,6 +43,10 @@ export interface ProcessorDeps {
   runners?: Partial<Record<ConversionJobData['mediaKind'], MediaRunner>>;
   /** How long delivery markers are kept (as long as results). */
   deliveryMarkerTtlMs: number;
+  /** Each job's deadline by media kind (JOB_TIMEOUT_MS, IMAGE_JOB_TIMEOUT_MS); see defaults. */
+  jobTimeoutMs?: Partial<Record<ConversionJobData['mediaKind'], number>>;
+  /** How long storage faults that may pass are retried (default five minutes). */
+  storageRetryBudgetMs?: number;
 }
 
 /**
@@ -54,6 +58,8 @@ export interface ProcessorDeps {
 export async function processConversionJob(
   job: Job<ConversionJobData, ConversionJobResult>,
   deps: ProcessorDeps,
+  /** BullMQ's processor signal (the job was cancelled or the worker is closing). */
+  signal?: AbortSignal,
 ): Promise<ConversionJobResult> {
   const started = performance.now();
   const jobId = job.id ?? 'unknown';
@@ -65,6 +71,9 @@ export async function processConversionJob(
   if (!adapter)
     throw new UnrecoverableError(`This worker cannot deliver to ${data.target.kind} targets`);
   const context = { jobId, logger };
+  const timeoutMs = deps.jobTimeoutMs?.[data.mediaKind] ?? DEFAULT_JOB_TIMEOUT_MS[data.mediaKind];
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const jobSignal = signal ? AbortSignal.any([signal, deadline]) : deadline;
   // Named after this process, so that housekeeping can tell a dead worker's folders.
   const scratchDir = await mkdtemp(scratchPrefix());
   const progress = (update: JobProgress) => {
@@ -82,19 +91,25 @@ export async function processConversionJob(
     progress({ stage: 'processing', percent: 5 });
     const runner =
       deps.runners?.[data.mediaKind] ?? (data.mediaKind === 'image' ? runImage : runVideo);
-    const output = await runner(data, {
-      config: deps.core,
-      logger: { info: (m, f) => logger.info(f ?? {}, m), warn: (m, f) => logger.warn(f ?? {}, m) },
-      inputPath,
-      backgroundPath,
-      scratchDir,
-      onProgress: progress,
-      signal: new AbortController().signal,
-    });
+    const output = await untilAborted(
+      runner(data, {
+        config: deps.core,
+        logger: {
+          info: (m, f) => logger.info(f ?? {}, m),
+          warn: (m, f) => logger.warn(f ?? {}, m),
+        },
+        inputPath,
+        backgroundPath,
+        scratchDir,
+        onProgress: progress,
+        signal: jobSignal,
+      }),
+      jobSignal,
+    );
 
     progress({ stage: 'storing', percent: 95 });
     const resultKey = resultStorageKey(jobId, output.filename);
-    const bytes = await storeOutput(deps.storage, resultKey, output, logger);
+    const bytes = await storeOutput(deps, resultKey, output, logger);
     const deliverable: DeliverableResult = {
       resultKey,
       filename: output.filename,
@@ -119,7 +134,9 @@ export async function processConversionJob(
       elapsedMs: performance.now() - started,
     };
   } catch (error) {
-    const failure = describeFailure(error);
+    const failure = deadline.aborted
+      ? { message: deadlineMessage(data.mediaKind, timeoutMs), retryable: false }
+      : describeFailure(error);
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (!failure.retryable || lastAttempt) {
       if (failure.retryable) logger.error({ err: error }, 'job failed after its last attempt');
@@ -135,6 +152,36 @@ export async function processConversionJob(
   } finally {
     await rm(scratchDir, { recursive: true, force: true });
   }
+}
+
+/** Each job's deadline when the worker's configuration names none: 30 min (video), 5 min (image). */
+export const DEFAULT_JOB_TIMEOUT_MS: Record<ConversionJobData['mediaKind'], number> = {
+  video: 30 * 60_000,
+  image: 5 * 60_000,
+};
+
+/**
+ * Settles with `work`, or rejects with the signal's reason as soon as it aborts (video stops
+ * its ffmpeg processes itself on the same signal; an image's work is left to finish unobserved).
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  work.catch(() => undefined);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function deadlineMessage(kind: ConversionJobData['mediaKind'], timeoutMs: number): string {
+  const variable = kind === 'video' ? 'JOB_TIMEOUT_MS' : 'IMAGE_JOB_TIMEOUT_MS';
+  const limit =
+    timeoutMs >= 60_000 ? `${(timeoutMs / 60_000).toFixed(1)} min` : `${timeoutMs / 1000} s`;
+  return `The job did not finish within ${limit}, this worker's limit for one ${kind} (${variable}), and was stopped${kind === 'video' ? ': send a shorter clip, or a lower frame_limit or framerate' : ''}`;
 }
 
 /** Sorts an error into "tell the person, do not retry" and "retry, it may pass". */
@@ -155,62 +202,49 @@ export function describeFailure(error: unknown): { message: string; retryable: b
   };
 }
 
+/**
+ * Stores the result, retrying storage faults that may pass (a full disk being cleared, a
+ * remount, S3 coming back) for `storageRetryBudgetMs` without running the model again. A fault
+ * that cannot pass, or one that outlasts the budget, fails the job for good with a message that
+ * names the fault, never a key or path.
+ */
 async function storeOutput(
-  storage: Storage,
+  deps: ProcessorDeps,
   key: string,
   output: MediaOutput,
   logger: Logger,
 ): Promise<number> {
   const options = { downloadName: output.filename };
+  const body = output.body;
   try {
-    if (output.body.kind === 'buffer') {
-      await storage.put(key, output.body.data, output.contentType, options);
-      return output.body.data.length;
-    }
-    await storage.putFile(key, output.body.path, output.contentType, options);
-    return output.body.bytes;
+    return await withStorageRetry(
+      async () => {
+        if (body.kind === 'buffer') {
+          await deps.storage.put(key, body.data, output.contentType, options);
+          return body.data.length;
+        }
+        await deps.storage.putFile(key, body.path, output.contentType, options);
+        return body.bytes;
+      },
+      {
+        budgetMs: deps.storageRetryBudgetMs ?? DEFAULT_STORAGE_RETRY_BUDGET_MS,
+        onRetry: (fault, attempt, waitMs) =>
+          logger.warn(
+            { code: fault.code, attempt, waitMs },
+            `storing the result: ${fault.summary}; retrying`,
+          ),
+      },
+    );
   } catch (error) {
     // The full error (with keys and paths) goes to the operator's log only.
     logger.error({ err: error }, 'storing the result failed');
-    const fault = classifyStorageFault(error);
-    const message = `Storing the result failed (${fault.code})`;
-    if (!fault.transient) throw new UnrecoverableError(`${message}; it has been logged`);
-    throw new TransientError(message, { cause: error });
+    const summary = error instanceof StorageFaultError ? error.message : 'storage failed';
+    throw new UnrecoverableError(`Storing the result failed: ${summary}; it has been logged`);
   }
 }
 
-/** System error codes of local storage that waiting cannot fix (permissions, a wrong path). */
-const PERMANENT_FS_CODES = new Set([
-  'EACCES',
-  'EPERM',
-  'EROFS',
-  'ENOTDIR',
-  'EISDIR',
-  'ENAMETOOLONG',
-]);
-
-/**
- * Names a storage failure without its message (which holds keys and paths) and says whether a
- * retry may cure it: a full disk, a network error or an S3 5xx may pass; an unsafe key, a
- * permission error or an S3 4xx (no such bucket, access denied) will not.
- */
-export function classifyStorageFault(error: unknown): { code: string; transient: boolean } {
-  if (error instanceof UnsafeStorageKeyError) return { code: 'unsafe key', transient: false };
-  const fault = error as {
-    code?: unknown;
-    name?: unknown;
-    $metadata?: { httpStatusCode?: number };
-  };
-  const status = fault.$metadata?.httpStatusCode;
-  if (typeof status === 'number') {
-    const transient = status >= 500 || status === 408 || status === 429;
-    return { code: `${typeof fault.name === 'string' ? fault.name : 'S3'} ${status}`, transient };
-  }
-  if (typeof fault.code === 'string' && /^[A-Z0-9_]+$/.test(fault.code)) {
-    return { code: fault.code, transient: !PERMANENT_FS_CODES.has(fault.code) };
-  }
-  return { code: 'storage error', transient: true };
-}
+/** Five minutes: long enough for an operator to clear a full disk. */
+const DEFAULT_STORAGE_RETRY_BUDGET_MS = 5 * 60_000;
 
 async function spill(output: MediaOutput, dir: string): Promise<string> {
   if (output.body.kind === 'file') return output.body.path;

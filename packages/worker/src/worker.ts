@@ -62,28 +62,34 @@ export async function startConversionWorker(
   const ttlSeconds = Math.max(1, Math.round(config.jobs.resultTtlMs / 1000));
   const worker = new Worker<ConversionJobData, ConversionJobResult>(
     config.jobs.queueName,
-    async (job) => {
+    async (job, _token, signal) => {
       metrics.active++;
       try {
-        return await processConversionJob(job, {
-          core: config.core,
-          storage,
-          redis,
-          adapters,
-          logger,
-          workerId: config.workerId,
-          fetch: {
-            attachmentHosts: config.attachmentHosts,
-            allowPrivateHosts: config.allowPrivateFetchHosts,
-            maxBytes: config.maxInputBytes,
-            timeoutMs: config.fetchTimeoutMs,
-            ...(options.slackBotToken
-              ? { authHeaders: { 'slack-bot': options.slackBotToken } }
-              : {}),
+        return await processConversionJob(
+          job,
+          {
+            core: config.core,
+            storage,
+            redis,
+            adapters,
+            logger,
+            workerId: config.workerId,
+            fetch: {
+              attachmentHosts: config.attachmentHosts,
+              allowPrivateHosts: config.allowPrivateFetchHosts,
+              maxBytes: config.maxInputBytes,
+              timeoutMs: config.fetchTimeoutMs,
+              ...(options.slackBotToken
+                ? { authHeaders: { 'slack-bot': options.slackBotToken } }
+                : {}),
+            },
+            ...(options.runners ? { runners: options.runners } : {}),
+            deliveryMarkerTtlMs: config.jobs.resultTtlMs,
+            jobTimeoutMs: { video: config.jobTimeoutMs, image: config.imageJobTimeoutMs },
+            storageRetryBudgetMs: config.jobs.storageRetryBudgetMs,
           },
-          ...(options.runners ? { runners: options.runners } : {}),
-          deliveryMarkerTtlMs: config.jobs.resultTtlMs,
-        });
+          signal,
+        );
       } finally {
         metrics.active--;
       }

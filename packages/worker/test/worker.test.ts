@@ -173,7 +173,9 @@ describe('conversion worker (in-process, real Redis, real model)', () => {
     expect(failed?.attemptsMade).toBe(1);
     const record = await q.requests.get(requestId);
     const error = record?.files[0]?.state === 'failed' ? record.files[0].error : '';
-    expect(error).toMatch(/^Storing the result failed \((ENOTDIR|EEXIST)\); it has been logged$/);
+    expect(error).toMatch(
+      /^Storing the result failed: storage is misconfigured \(a file where a folder should be\) \((ENOTDIR|EEXIST)\); it has been logged$/,
+    );
     expect(error).not.toContain(q.storageDir);
     expect(error).not.toContain(String(process.pid));
   });

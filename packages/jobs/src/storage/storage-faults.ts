@@ -1,0 +1,81 @@
+import { UnsafeStorageKeyError } from './storage.js';
+
+/** A storage failure as people and retry logic see it: never its raw message (keys, paths). */
+export interface StorageFault {
+  /** The system or S3 error code, e.g. `ENOSPC`, `NoSuchBucket 404`. */
+  code: string;
+  /** What it means, e.g. "storage is full". */
+  summary: string;
+  /** Whether waiting may cure it (a full disk, a remount, a network error, an S3 5xx). */
+  transient: boolean;
+}
+
+const FS_FAULTS: Record<string, { summary: string; transient: boolean }> = {
+  ENOSPC: { summary: 'storage is full', transient: true },
+  EDQUOT: { summary: 'storage is full (quota)', transient: true },
+  EROFS: { summary: 'storage is read-only', transient: true },
+  // A read-only or unmounted volume often shows as a folder that cannot be created.
+  ENOENT: {
+    summary: 'storage is unavailable (its folder is missing or not mounted)',
+    transient: true,
+  },
+  EIO: { summary: 'storage is unavailable (I/O error)', transient: true },
+  EACCES: { summary: 'storage refused access (permissions)', transient: false },
+  EPERM: { summary: 'storage refused access (permissions)', transient: false },
+  ENOTDIR: {
+    summary: 'storage is misconfigured (a file where a folder should be)',
+    transient: false,
+  },
+  EEXIST: {
+    summary: 'storage is misconfigured (a file where a folder should be)',
+    transient: false,
+  },
+  EISDIR: {
+    summary: 'storage is misconfigured (a folder where a file should be)',
+    transient: false,
+  },
+  ENAMETOOLONG: { summary: 'the name is too long for storage', transient: false },
+};
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+
+/**
+ * Names a storage failure without its message (which holds keys and paths) and says whether a
+ * retry may cure it: a full or read-only disk, a network error or an S3 5xx may pass; an unsafe
+ * key, a permission error or an S3 4xx (no such bucket, access denied) will not.
+ */
+export function describeStorageFault(error: unknown): StorageFault {
+  if (error instanceof UnsafeStorageKeyError) {
+    return { code: 'unsafe key', summary: 'the name is not a safe storage key', transient: false };
+  }
+  const fault = error as {
+    code?: unknown;
+    name?: unknown;
+    $metadata?: { httpStatusCode?: number };
+  };
+  const status = fault.$metadata?.httpStatusCode;
+  if (typeof status === 'number') {
+    const transient = status >= 500 || status === 408 || status === 429;
+    return {
+      code: `${typeof fault.name === 'string' ? fault.name : 'S3'} ${status}`,
+      summary: transient
+        ? 'the storage service is unavailable'
+        : 'the storage service refused the request',
+      transient,
+    };
+  }
+  const code =
+    typeof fault.code === 'string' && /^[A-Z0-9_]+$/.test(fault.code) ? fault.code : undefined;
+  if (code && FS_FAULTS[code]) return { code, ...FS_FAULTS[code] };
+  if (code && NETWORK_CODES.has(code)) {
+    return { code, summary: 'the storage service is unreachable', transient: true };
+  }
+  return { code: code ?? 'storage error', summary: 'storage failed', transient: true };
+}
