@@ -38,6 +38,16 @@ export const workerEnvSchema = z.object({
     .positive()
     .default(200 * 1024 * 1024),
   FETCH_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  JOB_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(30 * 60_000),
+  IMAGE_JOB_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(5 * 60_000),
   WORKER_ID: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -62,6 +72,10 @@ export interface WorkerConfig {
   allowPrivateFetchHosts: string[];
   maxInputBytes: number;
   fetchTimeoutMs: number;
+  /** A video job's deadline (JOB_TIMEOUT_MS, default 30 min): past it, it fails, not retried. */
+  jobTimeoutMs: number;
+  /** An image job's deadline (IMAGE_JOB_TIMEOUT_MS, default 5 min). */
+  imageJobTimeoutMs: number;
   /** Names this process in results and metrics (default host:pid). */
   workerId: string;
   logLevel: z.infer<typeof workerEnvSchema>['LOG_LEVEL'];
@@ -82,6 +96,8 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     allowPrivateFetchHosts: v.ALLOW_PRIVATE_FETCH_HOSTS,
     maxInputBytes: v.MAX_INPUT_BYTES,
     fetchTimeoutMs: v.FETCH_TIMEOUT_MS,
+    jobTimeoutMs: v.JOB_TIMEOUT_MS,
+    imageJobTimeoutMs: v.IMAGE_JOB_TIMEOUT_MS,
     workerId: v.WORKER_ID ?? `${hostname()}:${process.pid}`,
     logLevel: v.LOG_LEVEL,
   };
