@@ -27,6 +27,24 @@ const executionProvidersSchema = z
 
 const positiveInt = z.coerce.number().int().positive();
 
+/**
+ * What one video job may cost: pixels per frame (3840x2160; decoding, the model's input and the
+ * composed frame are all this size), seconds processed and frames written (after framerate and
+ * frame_limit). Used where a CoreConfig built by hand leaves them out.
+ */
+export const DEFAULT_VIDEO_LIMITS = {
+  maxVideoPixels: 3840 * 2160,
+  maxVideoSeconds: 600,
+  maxVideoFrames: 18_000,
+} as const;
+
+/**
+ * Pixels alpha matting works on at most (alpha_base_size is lowered to fit, with a warning):
+ * the solver needs about 100 bytes per working pixel plus about 600 per unknown pixel, so 4 MP
+ * keeps one matting under about 1 GB (see README, workers).
+ */
+export const DEFAULT_MAX_MATTING_PIXELS = 4_000_000;
+
 /** The environment variables core reads, with their defaults. Parsed once by `loadCoreConfig`. */
 export const coreEnvSchema = z.object({
   U2NET_HOME: z.string().min(1).optional(),
@@ -34,6 +52,10 @@ export const coreEnvSchema = z.object({
   MODEL_SUBSTITUTES: z.string().optional(),
   EXECUTION_PROVIDERS: executionProvidersSchema.default(['cpu']),
   MAX_INPUT_PIXELS: positiveInt.default(50_000_000),
+  MAX_VIDEO_PIXELS: positiveInt.default(DEFAULT_VIDEO_LIMITS.maxVideoPixels),
+  MAX_VIDEO_SECONDS: z.coerce.number().positive().default(DEFAULT_VIDEO_LIMITS.maxVideoSeconds),
+  MAX_VIDEO_FRAMES: positiveInt.default(DEFAULT_VIDEO_LIMITS.maxVideoFrames),
+  MAX_MATTING_PIXELS: positiveInt.default(DEFAULT_MAX_MATTING_PIXELS),
   MODEL_BASE_URL: z.url().default(REMBG_RELEASE_URL),
   MODEL_AUTO_DOWNLOAD: z.enum(['true', 'false']).default('true'),
   ORT_INTRA_OP_THREADS: positiveInt.optional(),
@@ -53,6 +75,14 @@ export interface CoreConfig {
   executionProviders: ExecutionProviderName[];
   /** Largest accepted image, in pixels (width x height), against decompression bombs. */
   maxInputPixels: number;
+  /** Largest accepted video frame, in pixels (MAX_VIDEO_PIXELS); default 3840x2160. */
+  maxVideoPixels?: number;
+  /** Longest video processed, in seconds after frame_limit (MAX_VIDEO_SECONDS); default 600. */
+  maxVideoSeconds?: number;
+  /** Most frames one video job writes, after framerate and frame_limit (MAX_VIDEO_FRAMES). */
+  maxVideoFrames?: number;
+  /** Most pixels alpha matting works on (MAX_MATTING_PIXELS); larger pictures are matted smaller. */
+  maxMattingPixels?: number;
   /** Base URL `models pull` and downloads on first use fetch `<file>.onnx` from. */
   modelBaseUrl: string;
   /**
@@ -114,10 +144,27 @@ export function loadCoreConfig(env: NodeJS.ProcessEnv = process.env): CoreConfig
     modelSubstitutes: parseModelSubstitutes(values.MODEL_SUBSTITUTES),
     executionProviders: values.EXECUTION_PROVIDERS,
     maxInputPixels: values.MAX_INPUT_PIXELS,
+    maxVideoPixels: values.MAX_VIDEO_PIXELS,
+    maxVideoSeconds: values.MAX_VIDEO_SECONDS,
+    maxVideoFrames: values.MAX_VIDEO_FRAMES,
+    maxMattingPixels: values.MAX_MATTING_PIXELS,
     modelBaseUrl: values.MODEL_BASE_URL.replace(/\/+$/, ''),
     modelAutoDownload: values.MODEL_AUTO_DOWNLOAD === 'true',
     intraOpThreads: values.ORT_INTRA_OP_THREADS ?? availableParallelism(),
     imageThreads: values.IMAGE_THREADS ?? availableParallelism(),
     inferenceThread: values.INFERENCE_THREAD === 'true',
+  };
+}
+
+/** The video limits of a config, defaults filled in. */
+export function videoLimitsOf(config: CoreConfig): {
+  maxVideoPixels: number;
+  maxVideoSeconds: number;
+  maxVideoFrames: number;
+} {
+  return {
+    maxVideoPixels: config.maxVideoPixels ?? DEFAULT_VIDEO_LIMITS.maxVideoPixels,
+    maxVideoSeconds: config.maxVideoSeconds ?? DEFAULT_VIDEO_LIMITS.maxVideoSeconds,
+    maxVideoFrames: config.maxVideoFrames ?? DEFAULT_VIDEO_LIMITS.maxVideoFrames,
   };
 }

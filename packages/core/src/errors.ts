@@ -10,6 +10,7 @@ export type BgRemoverErrorCode =
   | 'unsupported_input'
   | 'corrupt_input'
   | 'input_too_large'
+  | 'input_too_long'
   | 'missing_background'
   | 'unknown_model'
   | 'model_not_installed'

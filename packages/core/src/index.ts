@@ -33,7 +33,15 @@ export * from './params/parse.js';
 export * from './params/video-params.js';
 export { isVideoFile, videoFileExtensions } from './video/detect.js';
 export type { MaskRefiner } from './video/frame-mask.js';
-export { GIF_DEFAULT_FPS, GIF_MAX_FPS, GIF_MAX_SIDE } from './video/frame-plan.js';
+export {
+  checkVideoLimits,
+  GIF_DEFAULT_FPS,
+  GIF_MAX_FPS,
+  GIF_MAX_SIDE,
+  planFrames,
+  plannedFrameCount,
+  type VideoLengthLimits,
+} from './video/frame-plan.js';
 export { closeInferenceThread } from './video/inference-thread.js';
 export { containerOf, type OutputContainer } from './video/output-formats.js';
 export { acceptedVideoContainers, probeVideo, type VideoInfo } from './video/probe.js';

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Sharp } from 'sharp';
-import type { CoreConfig } from '../config.js';
+import { type CoreConfig, DEFAULT_MAX_MATTING_PIXELS } from '../config.js';
 import { BgRemoverError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { matteImage } from '../matting/matte-image.js';
@@ -118,6 +118,7 @@ export async function removeImageBackground(
       height: pixels.height,
       mask,
       params: parsed,
+      maxPixels: config.maxMattingPixels ?? DEFAULT_MAX_MATTING_PIXELS,
     });
     warnings.push(...matte.warnings);
     mask = matte.alpha;

@@ -29,6 +29,11 @@ export interface MatteInput {
   /** The model's mask at the picture's size, 1 byte per pixel. */
   mask: Uint8Array;
   params: MattingParams;
+  /**
+   * Most pixels to matte at (MAX_MATTING_PIXELS; default `MAX_MATTING_PIXELS`, the hard
+   * ceiling): a larger working size (from alpha_base_size) is lowered to fit, with a warning.
+   */
+  maxPixels?: number | undefined;
 }
 
 /** What the matting did, for logs, benchmarks and reports. */
@@ -74,11 +79,12 @@ export function computeMatte(input: MatteInput): MatteOutput {
   const warnings: string[] = [];
   const started = performance.now();
 
+  const maxPixels = Math.min(input.maxPixels ?? MAX_MATTING_PIXELS, MAX_MATTING_PIXELS);
   let scale = Math.min(1, params.alpha_base_size / Math.max(width, height));
-  if (width * height * scale * scale > MAX_MATTING_PIXELS) {
-    const limited = Math.sqrt(MAX_MATTING_PIXELS / (width * height));
+  if (width * height * scale * scale > maxPixels) {
+    const limited = Math.sqrt(maxPixels / (width * height));
     warnings.push(
-      `alpha_base_size=${params.alpha_base_size} would matte ${((width * height * scale * scale) / 1e6).toFixed(1)} MP, over the ${MAX_MATTING_PIXELS / 1e6} MP matting limit; matted at ${Math.round(Math.max(width, height) * limited)} px on the longer side instead`,
+      `alpha_base_size=${params.alpha_base_size} would matte ${((width * height * scale * scale) / 1e6).toFixed(1)} MP, over the ${maxPixels / 1e6} MP matting limit (MAX_MATTING_PIXELS); matted at ${Math.round(Math.max(width, height) * limited)} px on the longer side instead`,
     );
     scale = limited;
   }

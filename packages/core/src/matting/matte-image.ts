@@ -47,6 +47,7 @@ export function matteImage(input: MatteInput): Promise<MatteOutput> {
     height,
     mask: new Uint8Array(input.mask),
     params: { ...input.params },
+    maxPixels: input.maxPixels,
   };
   return new Promise<MatteOutput>((resolve, reject) => {
     let thread: Worker;
@@ -70,9 +71,10 @@ export function matteImage(input: MatteInput): Promise<MatteOutput> {
 export function mattingFrameHook(
   params: MattingParams,
   onWarning: (message: string) => void = () => {},
+  maxPixels: number | undefined = undefined,
 ): (frameRgb: Uint8Array, mask: Uint8Array, width: number, height: number) => Promise<Buffer> {
   return async (frameRgb, mask, width, height) => {
-    const output = await matteImage({ rgb: frameRgb, mask, width, height, params });
+    const output = await matteImage({ rgb: frameRgb, mask, width, height, params, maxPixels });
     for (const warning of output.warnings) onWarning(warning);
     return Buffer.from(output.alpha.buffer, output.alpha.byteOffset, output.alpha.length);
   };

@@ -9,6 +9,7 @@ export interface MattingRequest {
   height: number;
   mask: Uint8Array<ArrayBuffer>;
   params: MattingParams;
+  maxPixels: number | undefined;
 }
 
 export type MattingReply =

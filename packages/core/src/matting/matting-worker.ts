@@ -17,6 +17,7 @@ port.on('message', (request: MattingRequest) => {
     height: request.height,
     mask: request.mask,
     params: request.params,
+    maxPixels: request.maxPixels,
   };
   let reply: MattingReply;
   try {

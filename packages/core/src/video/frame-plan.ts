@@ -1,3 +1,5 @@
+import { BgRemoverError } from '../errors.js';
+import { type InputRole, mainInput } from '../image/decode.js';
 import type { VideoFormat, VideoParams } from '../params/video-params.js';
 import type { VideoInfo } from './probe.js';
 
@@ -145,4 +147,70 @@ function heldAudioTail(
   if (info.duration === undefined || info.containerDuration === undefined) return 0;
   const tail = info.containerDuration - info.duration;
   return tail > 0.05 ? tail : 0;
+}
+
+/** The length limits a video job is held to (see `DEFAULT_VIDEO_LIMITS` in config). */
+export interface VideoLengthLimits {
+  maxVideoSeconds: number;
+  maxVideoFrames: number;
+}
+
+/**
+ * Frames a plan would write: the source's length at the output rate, capped by frame_limit.
+ * The length is the longest the file states anywhere (the stream's duration, the container's, or
+ * its frame count at its own rate), so one understated figure does not hide a long video: the
+ * fps filter fills any gap between timestamps with copies of the last frame. Undefined when the
+ * file states no length at all (the frame reader's cap is then the only bound).
+ */
+export function plannedFrameCount(info: VideoInfo, plan: FramePlan): number | undefined {
+  const seconds = [
+    info.duration,
+    info.containerDuration,
+    info.estimatedFrames === undefined ? undefined : info.estimatedFrames / info.fps,
+  ].filter((value): value is number => value !== undefined && Number.isFinite(value));
+  if (seconds.length === 0) return plan.frameLimit;
+  const sourceFrames = Math.max(1, Math.ceil(Math.max(...seconds) * plan.fps - 1e-6));
+  return plan.frameLimit === undefined ? sourceFrames : Math.min(plan.frameLimit, sourceFrames);
+}
+
+/**
+ * Refuses a video whose planned output (after framerate and frame_limit) is longer than
+ * `maxVideoSeconds` or has more than `maxVideoFrames` frames, with an `input_too_long`
+ * `BgRemoverError` naming the limit, the planned figures and how to get under it.
+ */
+export function checkVideoLimits(
+  info: VideoInfo,
+  plan: FramePlan,
+  limits: VideoLengthLimits,
+  role: InputRole = mainInput,
+): void {
+  const planned = plannedFrameCount(info, plan);
+  if (planned === undefined) return;
+  const seconds = planned / plan.fps;
+  const fps = Number(plan.fps.toFixed(3));
+  if (seconds > limits.maxVideoSeconds + 1e-6) {
+    const frames = Math.floor(limits.maxVideoSeconds * plan.fps);
+    throw new BgRemoverError(
+      'input_too_long',
+      `${role.label} would be processed for ${formatSeconds(seconds)} (${planned} frames at ${fps} fps), over the limit of ${limits.maxVideoSeconds} s (MAX_VIDEO_SECONDS): cut it shorter or send frame_limit=${frames} or less`,
+      { field: role.field },
+    );
+  }
+  if (planned > limits.maxVideoFrames) {
+    const rate = Math.floor((limits.maxVideoFrames / seconds) * 1000) / 1000;
+    const lowerRate = rate >= 1 ? ` or a lower framerate (framerate=${Math.floor(rate)})` : '';
+    throw new BgRemoverError(
+      'input_too_long',
+      `${role.label} would make ${planned} frames (${formatSeconds(seconds)} at ${fps} fps), over the limit of ${limits.maxVideoFrames} frames (MAX_VIDEO_FRAMES): send frame_limit=${limits.maxVideoFrames} or less${lowerRate}`,
+      { field: role.field },
+    );
+  }
+}
+
+function formatSeconds(seconds: number): string {
+  return seconds >= 3600
+    ? `${(seconds / 3600).toFixed(1)} h`
+    : seconds >= 120
+      ? `${(seconds / 60).toFixed(1)} min`
+      : `${seconds.toFixed(1)} s`;
 }

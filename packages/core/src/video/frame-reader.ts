@@ -11,6 +11,12 @@ export interface FrameReaderOptions {
   filters: readonly string[];
   /** Stop after this many frames. */
   frameLimit?: number | undefined;
+  /**
+   * Refuse the video (`input_too_long`, naming MAX_VIDEO_FRAMES) when it yields more than this
+   * many frames: the last line of defence against a file whose stated length lies (two frames
+   * with a long gap between their timestamps, which the fps filter fills with copies).
+   */
+  maxFrames?: number | undefined;
   /** Decode RGBA (the source's alpha kept) instead of RGB. */
   alpha?: boolean;
   /** ffmpeg options before the source's `-i` (e.g. libvpx's decoder, which keeps VP9 alpha). */
@@ -46,6 +52,12 @@ export function openFrameReader(options: FrameReaderOptions): FrameReader {
   const role = options.role ?? mainInput;
   const channels = options.alpha ? 4 : 3;
   const frameBytes = options.width * options.height * channels;
+  const { frameLimit, maxFrames } = options;
+  // One frame past the cap is decoded, to tell "exactly at the cap" from "over it".
+  const decodeLimit =
+    maxFrames === undefined || (frameLimit !== undefined && frameLimit <= maxFrames)
+      ? frameLimit
+      : maxFrames + 1;
   const pipe = ffmpegPipe(Math.min(frameBytes, 4 << 20));
   const job = startFfmpeg({
     inputs: [
@@ -62,7 +74,7 @@ export function openFrameReader(options: FrameReaderOptions): FrameReader {
       '-an',
       '-sn',
       '-dn',
-      ...(options.frameLimit === undefined ? [] : ['-frames:v', String(options.frameLimit)]),
+      ...(decodeLimit === undefined ? [] : ['-frames:v', String(decodeLimit)]),
       '-f',
       'rawvideo',
       '-pix_fmt',
@@ -124,6 +136,14 @@ export function openFrameReader(options: FrameReaderOptions): FrameReader {
     }
     const frame = ready.shift();
     if (!frame) return finish();
+    if (maxFrames !== undefined && framesRead >= maxFrames) {
+      close();
+      throw new BgRemoverError(
+        'input_too_long',
+        `${role.label} yields more than ${maxFrames} frames, the limit (MAX_VIDEO_FRAMES): send frame_limit=${maxFrames} or less, or a lower framerate`,
+        { field: role.field },
+      );
+    }
     if (ready.length === 0) pipe.resume();
     framesRead++;
     return frame;

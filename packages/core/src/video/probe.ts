@@ -45,7 +45,8 @@ export const backgroundVideoInput: InputRole = {
  * Checks that a file is a video we can process and reads its geometry, rate and streams.
  * Refuses, with a `BgRemoverError` naming the problem: a missing or empty file, a file ffprobe
  * cannot read (text, corrupt, truncated), a file without a video stream (audio only), a still
- * image, an unknown container, a zero-length video, and one over `maxPixels` per frame.
+ * image, an unknown container, a zero-length video, and one over `maxPixels` per frame
+ * (MAX_VIDEO_PIXELS). ffprobe itself runs under a time and memory limit (see `probeMedia`).
  */
 export async function probeVideo(
   path: string,
@@ -99,7 +100,7 @@ export async function probeVideo(
   if (width * height > maxPixels) {
     throw new BgRemoverError(
       'input_too_large',
-      `${label} is ${width}x${height} per frame, over the limit of ${maxPixels} pixels (MAX_INPUT_PIXELS)`,
+      `${label} is ${width}x${height} per frame, over the limit of ${maxPixels} pixels per video frame (MAX_VIDEO_PIXELS)`,
       { field },
     );
   }

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { CoreConfig } from '../config.js';
+import { type CoreConfig, DEFAULT_MAX_MATTING_PIXELS, videoLimitsOf } from '../config.js';
 import { BgRemoverError } from '../errors.js';
 import { useImageThreads } from '../image/runtime.js';
 import { mattingFrameHook } from '../matting/matte-image.js';
@@ -14,7 +14,7 @@ import type { VideoFormat, VideoParams, VideoParamsInput } from '../params/video
 import { type BackgroundFrames, pictureBackground, videoBackground } from './backgrounds.js';
 import { composeFrameOver, composeFrameOverColor, cutoutFrame } from './compose-frame.js';
 import { frameModelInput, fullSizeFrameMask, type MaskRefiner } from './frame-mask.js';
-import { type FramePlan, planFrames } from './frame-plan.js';
+import { checkVideoLimits, type FramePlan, planFrames } from './frame-plan.js';
 import { type FrameReader, openFrameReader } from './frame-reader.js';
 import { type FrameWriter, openFrameWriter } from './frame-writer.js';
 import { loadThreadedModel, type ThreadedModel } from './inference-thread.js';
@@ -98,9 +98,12 @@ export async function removeVideoBackground(
   warnings.push(...modelWarnings);
   const modelLoading = loadThreadedModel(modelName, config);
   modelLoading.catch(() => undefined);
-  const info = await probeVideo(inputPath, config.maxInputPixels);
-  const model = await modelLoading;
+  const limits = videoLimitsOf(config);
+  const info = await probeVideo(inputPath, limits.maxVideoPixels);
   const plan = planFrames(info, parsed);
+  checkVideoLimits(info, plan, limits);
+  signal?.throwIfAborted();
+  const model = await modelLoading;
   warnings.push(...plan.warnings);
 
   const container = containerOf(parsed.video_format);
@@ -127,7 +130,7 @@ export async function removeVideoBackground(
   const onAbort = () => stopAll();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const frameStep = await frameComposer(parsed, plan, options, config.maxInputPixels, warnings);
+    const frameStep = await frameComposer(parsed, plan, options, config, warnings);
     stages.background = frameStep.background;
     const audio = container.extension !== 'gif' && info.hasAudio;
     stages.writer = openFrameWriter(
@@ -146,11 +149,13 @@ export async function removeVideoBackground(
       height: plan.height,
       filters: plan.decodeFilters,
       frameLimit: plan.frameLimit,
+      maxFrames: limits.maxVideoFrames,
       alpha: plan.sourceAlpha,
       decoderOptions: plan.decoderOptions,
     });
     const refine = parsed.alpha_matting
-      ? (options.refineMask ?? mattingRefiner(parsed, warnings))
+      ? (options.refineMask ??
+        mattingRefiner(parsed, warnings, config.maxMattingPixels ?? DEFAULT_MAX_MATTING_PIXELS))
       : undefined;
     const { frames, inference } = await streamFrames(
       { model, plan, reader: stages.reader, writer: stages.writer, refine, frameStep, info },
@@ -200,9 +205,10 @@ async function frameComposer(
   params: VideoParams,
   plan: FramePlan,
   options: RemoveVideoOptions,
-  maxPixels: number,
+  config: CoreConfig,
   warnings: string[],
 ): Promise<FrameComposer> {
+  const maxPixels = config.maxInputPixels;
   const format = params.video_format;
   if (format === 'mattekey') {
     return { content: 'matte', background: undefined, compose: async (_rgb, mask) => mask };
@@ -211,7 +217,8 @@ async function frameComposer(
   if (format === 'video_over_image' || format === 'gif_with_bg') {
     background = await pictureBackground(requireBackgroundImage(options, format), plan, maxPixels);
   } else if (format === 'video_over_video') {
-    background = await videoBackground(requireBackgroundVideo(options), plan, maxPixels);
+    const videoPixels = videoLimitsOf(config).maxVideoPixels;
+    background = await videoBackground(requireBackgroundVideo(options), plan, videoPixels);
   }
   if (background) {
     const frames = background;
@@ -343,16 +350,24 @@ function requireBackgroundVideo(options: RemoveVideoOptions): string {
  * A degenerate frame falls back to its plain mask; each kind of warning is reported once (the
  * first frame's figures).
  */
-function mattingRefiner(params: VideoParams, warnings: string[]): MaskRefiner {
+function mattingRefiner(
+  params: VideoParams,
+  warnings: string[],
+  maxPixels: number | undefined,
+): MaskRefiner {
   const seen = new Set<string>();
-  return mattingFrameHook(params, (message) => {
-    // "stopped after 400 iterations with relative residual 7.0e-5" and "... 3.2e-4" are the
-    // same news: one warning per kind, not one per frame.
-    const kind = message.replace(/\d+(\.\d+)?(e[+-]?\d+)?/gi, '#');
-    if (seen.has(kind)) return;
-    seen.add(kind);
-    warnings.push(`some frames: ${message}`);
-  });
+  return mattingFrameHook(
+    params,
+    (message) => {
+      // "stopped after 400 iterations with relative residual 7.0e-5" and "... 3.2e-4" are the
+      // same news: one warning per kind, not one per frame.
+      const kind = message.replace(/\d+(\.\d+)?(e[+-]?\d+)?/gi, '#');
+      if (seen.has(kind)) return;
+      seen.add(kind);
+      warnings.push(`some frames: ${message}`);
+    },
+    maxPixels,
+  );
 }
 
 function collectWarnings(params: VideoParams, options: RemoveVideoOptions): string[] {
