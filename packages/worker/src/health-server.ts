@@ -8,8 +8,21 @@ export interface HealthProbe {
   metrics(): Promise<string>;
 }
 
+/** How long `/healthz` waits for the probe before answering 503. */
+const HEALTH_TIMEOUT_MS = 1_000;
+
+/** Settles with `promise`, or with `fallback` after `ms` milliseconds, whichever comes first. */
+function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 /**
- * Serves `GET /healthz` (200 or 503 with a JSON status) and `GET /metrics` (Prometheus text)
+ * Serves `GET /healthz` (200, or 503 with a JSON status when unhealthy or when the probe takes
+ * over a second) and `GET /metrics` (Prometheus text)
  * for orchestrators and scrapers. Resolves with the server and the port it listens on.
  */
 export async function startHealthServer(
@@ -24,8 +37,9 @@ export async function startHealthServer(
       return;
     }
     if (path === '/healthz') {
-      probe
-        .healthy()
+      // While Redis is down a ping waits for the reconnection: answer 503 after a second
+      // instead of leaving the orchestrator's probe hanging.
+      withTimeout(probe.healthy(), HEALTH_TIMEOUT_MS, false)
         .catch(() => false)
         .then((ok) => {
           response

@@ -4,8 +4,10 @@ import {
   ApiRequestStore,
   type ConversionJobData,
   type ConversionJobResult,
+  logRedisErrors,
   openConversionQueue,
   openStorage,
+  reconnectDelayMs,
   redisConnection,
 } from '@bgremover/jobs';
 import { Worker } from 'bullmq';
@@ -53,7 +55,11 @@ export async function startConversionWorker(
   const logger =
     options.logger ?? pino({ level: config.logLevel, base: { worker: config.workerId } });
   const storage = openStorage(config.jobs);
-  const redis = new Redis(config.jobs.redisUrl, { maxRetriesPerRequest: null });
+  const redis = new Redis(config.jobs.redisUrl, {
+    maxRetriesPerRequest: null,
+    retryStrategy: reconnectDelayMs,
+  });
+  logRedisErrors(redis, logger, 'worker state connection');
   const requests = new ApiRequestStore(redis, config.jobs.resultTtlMs);
   const queue = openConversionQueue(config.jobs.redisUrl, config.jobs.queueName, 'worker');
   const metrics = new WorkerMetrics();
@@ -123,7 +129,9 @@ export async function startConversionWorker(
     if (willRetry) metrics.retried++;
     else metrics.failed++;
   });
-  worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
+  // Connection errors (an outage retried every second) are logged once per 10 s, not per retry.
+  logRedisErrors(worker, logger, 'worker');
+  logRedisErrors(queue, logger, 'worker queue');
 
   const health = await startHealthServer(
     {

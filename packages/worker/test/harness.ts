@@ -39,13 +39,17 @@ export interface TestQueue {
 export async function freshQueue(extraEnv: NodeJS.ProcessEnv = {}): Promise<TestQueue> {
   const name = `test-${randomUUID().slice(0, 8)}`;
   const storageDir = await mkdtemp(join(tmpdir(), 'bgremover-worker-test-'));
-  const queue = openConversionQueue(REDIS_URL, name);
-  const events = new QueueEvents(name, { connection: redisConnection(REDIS_URL, 'worker') });
+  // A test may bring its own Redis (an outage test kills it); both sides then use that one.
+  const redisUrl = extraEnv.REDIS_URL ?? REDIS_URL;
+  const queue = openConversionQueue(redisUrl, name);
+  const events = new QueueEvents(name, { connection: redisConnection(redisUrl, 'worker') });
   await events.waitUntilReady();
-  const redis = new Redis(REDIS_URL);
+  const redis = new Redis(redisUrl);
+  // The test's own connections stay quiet through an outage a test causes on purpose.
+  for (const connection of [queue, events, redis]) connection.on('error', () => undefined);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    REDIS_URL,
+    REDIS_URL: redisUrl,
     QUEUE_NAME: name,
     STORAGE_DIR: storageDir,
     HEALTH_PORT: '0',
