@@ -17,6 +17,13 @@ export const apiEnvSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   API_KEY_RATE_LIMITS: z.string().default(''),
   MAX_FILES_IN_FLIGHT_PER_KEY: z.coerce.number().int().min(1).default(50),
+  UPLOAD_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1).default(30_000),
+  UPLOAD_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(30 * 60 * 1000),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -35,6 +42,12 @@ export interface ApiConfig {
   rateLimitOverrides: Record<string, number>;
   /** Files a key may have queued or running at once. */
   maxFilesInFlightPerKey: number;
+  /** An upload with no bytes arriving for this long is cut (408). */
+  uploadIdleTimeoutMs: number;
+  /** An upload still arriving after this long is cut (408). */
+  uploadTimeoutMs: number;
+  /** On shutdown, how long open uploads may go on before they are cut and the server closes. */
+  shutdownGraceMs: number;
   logLevel: z.infer<typeof apiEnvSchema>['LOG_LEVEL'];
 }
 
@@ -52,6 +65,9 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE,
     rateLimitOverrides: parseRateLimitOverrides(v.API_KEY_RATE_LIMITS),
     maxFilesInFlightPerKey: v.MAX_FILES_IN_FLIGHT_PER_KEY,
+    uploadIdleTimeoutMs: v.UPLOAD_IDLE_TIMEOUT_MS,
+    uploadTimeoutMs: v.UPLOAD_TIMEOUT_MS,
+    shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
     logLevel: v.LOG_LEVEL,
   };
 }

@@ -7,6 +7,7 @@ import type {
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ApiConfig } from './config.js';
+import type { UploadGuard } from './upload-guard.js';
 
 /** What the routes share: settings and open connections, created once per server. */
 export interface ApiContext {
@@ -15,6 +16,8 @@ export interface ApiContext {
   redis: Redis;
   queue: Queue<ConversionJobData, ConversionJobResult>;
   requests: ApiRequestStore;
+  /** The uploads being read now, so shutdown can cut them after its grace period. */
+  uploads: Set<UploadGuard>;
 }
 
 /** The seed's error body: `{"error": "..."}`. */

@@ -4,15 +4,21 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { Redis } from 'ioredis';
 import type { ApiConfig } from './config.js';
 import { type ApiContext, errorBody } from './context.js';
+import { isQueueUnavailable, replyQueueUnavailable } from './queue-unavailable.js';
 import { registerConvertRoute } from './routes/convert.js';
 import { registerFileRoutes } from './routes/files.js';
 import { registerResultsRoute } from './routes/results.js';
 import { registerServiceRoutes } from './routes/service.js';
+import { UploadAbortedError } from './upload-guard.js';
 
 export interface ApiServer {
   app: FastifyInstance;
   context: ApiContext;
-  /** Stops accepting connections, then closes Redis and the queue. */
+  /**
+   * Stops accepting connections, lets open requests finish for SHUTDOWN_GRACE_MS, then cuts
+   * the uploads still arriving (503, staged files removed) and any other connection, and closes
+   * Redis and the queue.
+   */
   close(): Promise<void>;
 }
 
@@ -35,6 +41,7 @@ export async function buildApiServer(config: ApiConfig): Promise<ApiServer> {
     redis,
     queue,
     requests: new ApiRequestStore(redis, config.jobs.resultTtlMs),
+    uploads: new Set(),
   };
   const app = Fastify({
     logger: { level: config.logLevel },
@@ -43,8 +50,9 @@ export async function buildApiServer(config: ApiConfig): Promise<ApiServer> {
     // Result names are at most 120 characters (safeFileName); fastify's default limit is 100.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     bodyLimit: 1024 * 1024,
-    // Uploads stream for as long as they take; idle connections are still cut.
-    requestTimeout: 0,
+    // Uploads are cut by their own idle and total limits (upload-guard.ts), which answer 408
+    // and remove staged files; this is the backstop for every other request body.
+    requestTimeout: config.uploadTimeoutMs + 60_000,
   });
   // How long the server spent on each request, for clients and benchmarks to tell server time
   // from network and client time (https://www.w3.org/TR/server-timing/).
@@ -64,6 +72,10 @@ export async function buildApiServer(config: ApiConfig): Promise<ApiServer> {
       error.statusCode && error.statusCode >= 400 && error.statusCode < 600
         ? error.statusCode
         : 500;
+    if (status >= 500 && isQueueUnavailable(error, redis)) {
+      request.log.warn({ err: error }, 'the job queue (Redis) is unavailable');
+      return replyQueueUnavailable(reply);
+    }
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     reply.code(status).send(errorBody(status >= 500 ? 'Internal server error' : error.message));
   });
@@ -78,9 +90,33 @@ export async function buildApiServer(config: ApiConfig): Promise<ApiServer> {
     app,
     context,
     close: async () => {
-      await app.close();
+      await closeWithGrace(app, context);
       await context.queue.close();
       await redis.quit();
     },
   };
+}
+
+/**
+ * Closes the server, giving open requests `shutdownGraceMs` to finish; after that, uploads
+ * still arriving are cut (their clients get a 503 and their staged files are removed) and,
+ * a moment later, every connection left is closed, so shutdown always completes.
+ */
+async function closeWithGrace(app: FastifyInstance, context: ApiContext): Promise<void> {
+  const timers: NodeJS.Timeout[] = [];
+  timers.push(
+    setTimeout(() => {
+      for (const guard of context.uploads) {
+        guard.abort(
+          new UploadAbortedError(503, 'The server is shutting down; send the upload again'),
+        );
+      }
+      timers.push(setTimeout(() => app.server.closeAllConnections(), 1000));
+    }, context.config.shutdownGraceMs),
+  );
+  try {
+    await app.close();
+  } finally {
+    for (const timer of timers) clearTimeout(timer);
+  }
 }

@@ -133,6 +133,15 @@ function unsupportedMessage(filename: string, size: number, sniffed: SniffedType
   return `${filename} is ${what}: send an image (JPEG, PNG, WebP, GIF, TIFF, AVIF) or a video (MP4, MOV, WebM, MKV, AVI, GIF)`;
 }
 
-function formatBytes(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+/** A size for people: bytes, KB, MB or GB (1024-based) with one decimal, e.g. "500.0 KB". */
+export function formatBytes(bytes: number): string {
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  if (bytes < 1024) return `${bytes} bytes`;
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
 }

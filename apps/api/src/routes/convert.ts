@@ -16,8 +16,13 @@ import {
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate } from '../api-keys.js';
 import { type ApiContext, errorBody } from '../context.js';
+import { replyQueueUnavailable } from '../queue-unavailable.js';
 import { takeRateLimitToken } from '../rate-limit.js';
-import { roleOfField, storeUpload, type Upload, uploadKey } from '../uploads.js';
+import { boundaryOf, UploadAbortedError, UploadGuard } from '../upload-guard.js';
+import { formatBytes, roleOfField, storeUpload, type Upload, uploadKey } from '../uploads.js';
+
+/** Longest form field value; a longer one is refused (400), never cut. */
+const MAX_FIELD_BYTES = 64 * 1024;
 
 type StoredUpload = Extract<Upload, { ok: true }>;
 
@@ -42,6 +47,8 @@ export function registerConvertRoute(app: FastifyInstance, context: ApiContext):
           ),
         );
     }
+    // Refused before the body is read: nothing is staged for a request the queue cannot take.
+    if (context.redis.status !== 'ready') return replyQueueUnavailable(reply);
     const perMinute = context.config.rateLimitOverrides[keyId] ?? context.config.rateLimitPerMinute;
     // Both go out together on the one connection: one round trip to Redis, not two.
     const [limit, inflight] = await Promise.all([
@@ -87,23 +94,56 @@ async function handleUpload(
   const fields: Record<string, string> = {};
   const inputs: Upload[] = [];
   let background: Upload | undefined;
+  const staged = () => [...inputs, ...(background ? [background] : [])];
+  const { maxFilesPerRequest } = context.config;
   let index = 0;
+  const guard = new UploadGuard(request.raw, {
+    idleMs: context.config.uploadIdleTimeoutMs,
+    totalMs: context.config.uploadTimeoutMs,
+    boundary: boundaryOf(request.headers['content-type']),
+  });
+  context.uploads.add(guard);
   try {
-    for await (const part of request.parts({
-      limits: {
-        fileSize: context.config.maxUploadBytes,
-        files: context.config.maxFilesPerRequest + 1,
-        fields: 100,
-        fieldSize: 64 * 1024,
-      },
-    })) {
+    const parts = request
+      .parts({
+        limits: {
+          fileSize: context.config.maxUploadBytes,
+          // Inputs are counted below; the one more is the background's slot.
+          files: maxFilesPerRequest + 1,
+          fields: 100,
+          fieldSize: MAX_FIELD_BYTES,
+        },
+      })
+      [Symbol.asyncIterator]();
+    // The first next() pipes the request into the parser; only then may the guard listen.
+    let next = parts.next();
+    guard.watch();
+    for (; ; next = parts.next()) {
+      const result = await Promise.race([next, guard.aborted]);
+      if (result.done) break;
+      const part = result.value;
       if (part.type === 'field') {
+        const problem = fieldProblem(part.fieldname, part.valueTruncated, fields);
+        if (problem) throw new UploadAbortedError(400, problem);
         fields[part.fieldname] = String(part.value);
         continue;
       }
       const role = roleOfField(part.fieldname);
+      if (role === 'input' && inputs.length >= maxFilesPerRequest) {
+        throw new UploadAbortedError(
+          400,
+          `Too many files: at most ${maxFilesPerRequest} per request (plus one background)`,
+        );
+      }
+      if (role === 'background' && background) {
+        throw new UploadAbortedError(
+          400,
+          `Only one background per request: ${part.fieldname} repeats one already sent`,
+        );
+      }
       // The person's own name for messages and results; storage keys use a safe form of it.
       const filename = displayFileName(part.filename || 'upload');
+      guard.track(part.file);
       const upload = await storeUpload(part.file, {
         role,
         filename,
@@ -111,28 +151,105 @@ async function handleUpload(
         storage: context.storage,
         maxBytes: context.config.maxUploadBytes,
       });
+      guard.track(undefined);
       if (role === 'background') background = upload;
       else inputs.push(upload);
     }
   } catch (error) {
-    await discard(context, [...inputs, ...(background ? [background] : [])]);
+    guard.stop();
+    await discard(context, staged());
+    const cut = guard.reason ?? (error instanceof UploadAbortedError ? error : undefined);
+    if (cut) {
+      if (cut.status === 408) request.log.warn({ requestId, keyId }, cut.message);
+      return replyAndClose(request, reply, cut.status, cut.message);
+    }
     const code = (error as { code?: string }).code;
     if (code === 'FST_FILES_LIMIT') {
-      return reply
-        .code(400)
-        .send(
-          errorBody(`Too many files: at most ${context.config.maxFilesPerRequest} per request`),
-        );
+      return replyAndClose(
+        request,
+        reply,
+        400,
+        `Too many files: at most ${maxFilesPerRequest} per request (plus one background)`,
+      );
     }
     request.log.warn({ err: error }, 'upload failed');
     return reply
       .code(400)
       .send(errorBody(`The upload could not be read: ${(error as Error).message}`));
+  } finally {
+    guard.stop();
+    context.uploads.delete(guard);
   }
 
-  const refuse = async (status: number, message: string) => {
+  try {
+    return await acceptUpload(request, reply, context, keyId, requestId, {
+      fields,
+      inputs,
+      background,
+    });
+  } catch (error) {
+    // Redis gone (or anything else) after the files were staged: nothing may be left behind.
+    await discard(context, staged());
+    throw error;
+  }
+}
+
+/** Why a form field is refused: too long (cut by the parser) or sent twice; else undefined. */
+function fieldProblem(
+  name: string,
+  truncated: boolean,
+  fields: Record<string, string>,
+): string | undefined {
+  if (truncated) {
+    return `Parameter ${name} is longer than the limit of ${formatBytes(MAX_FIELD_BYTES)}`;
+  }
+  if (Object.hasOwn(fields, name)) {
+    return `Parameter ${name} was sent more than once; send each parameter once`;
+  }
+  return undefined;
+}
+
+/**
+ * Answers a request whose body was not read to its end, then closes the connection: the rest
+ * of that body must never be read as the next request, and a stalled client must not keep the
+ * socket (or the server's shutdown) waiting.
+ */
+function replyAndClose(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  message: string,
+): FastifyReply {
+  const socket = request.raw.socket;
+  reply.raw.once('finish', () => {
+    socket.end();
+    setTimeout(() => socket.destroy(), 1000).unref();
+  });
+  return reply.code(status).header('connection', 'close').send(errorBody(message));
+}
+
+/** What the multipart body held, once it has been read in full. */
+interface ReadForm {
+  fields: Record<string, string>;
+  inputs: Upload[];
+  background: Upload | undefined;
+}
+
+/**
+ * Checks the parameters and files of a fully read request, records it and enqueues one job per
+ * accepted file; refuses (and removes the staged files) otherwise.
+ */
+async function acceptUpload(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  context: ApiContext,
+  keyId: string,
+  requestId: string,
+  { fields, inputs, background }: ReadForm,
+) {
+  const refuse = async (status: number, message: string, headers: Record<string, string> = {}) => {
     await discard(context, [...inputs, ...(background ? [background] : [])]);
-    return reply.code(status).send(errorBody(message));
+    return reply.code(status).headers(headers).send(errorBody(message));
   };
   if (inputs.length === 0)
     return refuse(400, 'No files: send them in the "files" field (or file[0], file[1], ...)');
@@ -154,6 +271,16 @@ async function handleUpload(
   if (accepted.length === 0) {
     const status = checked.every((upload) => !upload.ok && upload.status === 413) ? 413 : 415;
     return refuse(status, checked.map((upload) => (upload.ok ? '' : upload.error)).join('; '));
+  }
+  // The key's files in progress, counted again now that this request's own are known.
+  const limit = context.config.maxFilesInFlightPerKey;
+  const inflight = await context.requests.inflight(keyId);
+  if (inflight + accepted.length > limit) {
+    return refuse(
+      429,
+      `This request's ${accepted.length} files would take this key to ${inflight + accepted.length} files in progress (limit ${limit}); send fewer or retry when some finish`,
+      { 'retry-after': '10' },
+    );
   }
   await discard(
     context,

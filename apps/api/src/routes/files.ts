@@ -13,11 +13,12 @@ export function registerFileRoutes(app: FastifyInstance, context: ApiContext): v
     url: '/v1/files/:jobId/:filename',
     handler: async (request, reply) => {
       const { jobId, filename } = request.params as { jobId: string; filename: string };
-      if (!/^[A-Za-z0-9._-]+$/.test(jobId) || !/^[A-Za-z0-9._-]+$/.test(filename)) {
+      if (!isResultName(jobId) || !isResultName(filename)) {
         return reply.code(404).send(errorBody('No such file'));
       }
       const key = `results/${jobId}/${filename}`;
-      const info = await context.storage.stat(key);
+      // A name storage refuses as a key is simply not a file here.
+      const info = await context.storage.stat(key).catch(() => undefined);
       if (!info) {
         const hours = Math.round(context.config.jobs.resultTtlMs / 3600_000);
         return reply
@@ -45,6 +46,19 @@ export function registerFileRoutes(app: FastifyInstance, context: ApiContext): v
       return reply.send(await context.storage.read(key));
     },
   });
+}
+
+/**
+ * Whether a path segment can name a job or a result: letters, digits, `.`, `_`, `-`, not
+ * starting with a dot, and never storage's own files beside results (`<name>.meta.json`
+ * sidecars, `<name>.partial-*` staging files).
+ */
+export function isResultName(name: string): boolean {
+  return (
+    /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(name) &&
+    !name.endsWith('.meta.json') &&
+    !name.includes('.partial-')
+  );
 }
 
 /** Parses a single `bytes=` range (the only kind players send); undefined when absent or odd. */

@@ -1,6 +1,10 @@
 import { type ApiRequestRecord, jobsAheadOf, resultDownloadPath } from '@bgremover/jobs';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type ApiContext, errorBody } from '../context.js';
+import { replyQueueUnavailable } from '../queue-unavailable.js';
+
+/** The request ids /v1/convert/ issues: randomUUID()'s lowercase 8-4-4-4-12 form. */
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The seed's `/v1/results/` answer. */
 export interface ResultsBody {
@@ -27,15 +31,21 @@ export function registerResultsRoute(app: FastifyInstance, context: ApiContext):
         status: 400,
         body: errorBody('Send the uuid from /v1/convert/ as the "uuid" field'),
       };
+    // Only the form /v1/convert/ issues (randomUUID) is ever looked up: any other string is
+    // unknown without asking Redis, so none can probe the keys Redis holds.
+    if (!UUID_PATTERN.test(uuid))
+      return { status: 404, body: errorBody(`Unknown or expired uuid ${uuid.slice(0, 100)}`) };
     const record = await context.requests.get(uuid);
     if (!record) return { status: 404, body: errorBody(`Unknown or expired uuid ${uuid}`) };
     return { status: 200, body: await describe(record, context) };
   };
   app.post('/v1/results/', async (request, reply) => {
+    if (context.redis.status !== 'ready') return replyQueueUnavailable(reply);
     const { status, body } = await handler(request);
     return reply.code(status).send(body);
   });
   app.get('/v1/results/', async (request, reply) => {
+    if (context.redis.status !== 'ready') return replyQueueUnavailable(reply);
     const { status, body } = await handler(request);
     return reply.code(status).send(body);
   });
