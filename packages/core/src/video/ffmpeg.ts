@@ -14,6 +14,53 @@ export interface FfmpegInput {
   options?: readonly string[];
 }
 
+/**
+ * Protocols ffmpeg and ffprobe may open for an input: our own files and pipes. A container that
+ * names further resources (an HLS playlist, a concat list, a reference movie) cannot make them
+ * fetch a URL, open a socket or a device.
+ */
+export const INPUT_PROTOCOL_WHITELIST = 'file,pipe';
+
+/**
+ * Demuxers ffmpeg may read an input with: the accepted video containers (see probe.ts: the mov
+ * demuxer covers mp4/m4v/3gp, matroska covers webm), GIF, and raw frames from our own pipe.
+ * Demuxers that open further inputs (hls, dash, concat, ...) are not on it.
+ */
+export const DECODE_FORMAT_WHITELIST = 'mov,matroska,avi,gif,rawvideo';
+
+/**
+ * Demuxers ffprobe may use: those above plus still images, common single-file video containers
+ * and audio, so that a file we do not accept is named for what it is ("a still image", "the flv
+ * container", "audio only") rather than merely unreadable. None of them opens another input.
+ */
+export const PROBE_FORMAT_WHITELIST = [
+  'mov',
+  'matroska',
+  'avi',
+  'gif',
+  'image2',
+  'png_pipe',
+  'jpeg_pipe',
+  'webp_pipe',
+  'bmp_pipe',
+  'tiff_pipe',
+  'flv',
+  'mpegts',
+  'mpeg',
+  'asf',
+  'ogg',
+  'ivf',
+  'wav',
+  'mp3',
+  'aac',
+  'flac',
+].join(',');
+
+/** The input options that hold an input to the whitelists (placed before its `-i`). */
+export function inputWhitelistOptions(formats = DECODE_FORMAT_WHITELIST): string[] {
+  return ['-protocol_whitelist', INPUT_PROTOCOL_WHITELIST, '-format_whitelist', formats];
+}
+
 /** What one ffmpeg process should do. */
 export interface FfmpegSpec {
   inputs: readonly FfmpegInput[];
@@ -70,7 +117,7 @@ export function startFfmpeg(spec: FfmpegSpec): FfmpegJob {
   const command = ffmpeg({ stdoutLines: 0, niceness: spec.niceness ?? 0 });
   for (const input of spec.inputs) {
     command.input(input.source);
-    if (input.options && input.options.length > 0) command.inputOptions([...input.options]);
+    command.inputOptions([...inputWhitelistOptions(), ...(input.options ?? [])]);
   }
   if (spec.complexFilter !== undefined) {
     command.outputOptions(['-filter_complex', spec.complexFilter]);
@@ -141,7 +188,8 @@ export interface ProbedMedia {
 /** Runs ffprobe on a file. Rejects with ffprobe's message when it cannot read the file. */
 export function probeMedia(path: string): Promise<ProbedMedia> {
   return new Promise((resolve, reject) => {
-    ffmpeg.ffprobe(path, (error: unknown, data: ffmpeg.FfprobeData) => {
+    const options = inputWhitelistOptions(PROBE_FORMAT_WHITELIST);
+    ffmpeg.ffprobe(path, options, (error: unknown, data: ffmpeg.FfprobeData) => {
       if (error) {
         reject(error instanceof Error ? error : new Error(String(error)));
         return;
