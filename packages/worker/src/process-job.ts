@@ -161,13 +161,30 @@ export const DEFAULT_JOB_TIMEOUT_MS: Record<ConversionJobData['mediaKind'], numb
 };
 
 /**
- * Settles with `work`, or rejects with the signal's reason as soon as it aborts (video stops
- * its ffmpeg processes itself on the same signal; an image's work is left to finish unobserved).
+ * Settles with `work`, or rejects with the signal's reason once it aborts. Video stops its
+ * ffmpeg processes on the same signal and settles within a frame; the wait for `work` to settle
+ * (at most `ABORT_GRACE_MS`, for an image, whose work takes no signal) keeps the job from ending
+ * while the model is still running for it, which a worker closing next would cut short.
  */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   work.catch(() => undefined);
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
+    const onAbort = () => {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((done) => {
+        timer = setTimeout(done, ABORT_GRACE_MS);
+      });
+      Promise.race([
+        work.then(
+          () => undefined,
+          () => undefined,
+        ),
+        grace,
+      ]).then(() => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      });
+    };
     if (signal.aborted) {
       onAbort();
       return;
@@ -176,6 +193,9 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
+
+/** How long an aborted job waits for its work to settle before it fails anyway. */
+const ABORT_GRACE_MS = 10_000;
 
 function deadlineMessage(kind: ConversionJobData['mediaKind'], timeoutMs: number): string {
   const variable = kind === 'video' ? 'JOB_TIMEOUT_MS' : 'IMAGE_JOB_TIMEOUT_MS';

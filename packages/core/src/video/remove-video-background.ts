@@ -104,6 +104,7 @@ export async function removeVideoBackground(
   checkVideoLimits(info, plan, limits);
   signal?.throwIfAborted();
   const model = await modelLoading;
+  signal?.throwIfAborted();
   warnings.push(...plan.warnings);
 
   const container = containerOf(parsed.video_format);
@@ -302,24 +303,33 @@ async function streamFrames(
 
   let inference = 0;
   let writing: Promise<void> = Promise.resolve();
-  let current = await readPrepared();
-  while (current) {
-    options.signal?.throwIfAborted();
-    const inferenceStart = performance.now();
-    const masking = model.predict(current.input);
-    const reading = readPrepared();
-    // Neither may reject unobserved while the other is awaited.
-    masking.catch(() => undefined);
-    reading.catch(() => undefined);
-    const small = await masking;
-    inference += performance.now() - inferenceStart;
+  let masking: Promise<unknown> = Promise.resolve();
+  try {
+    let current = await readPrepared();
+    while (current) {
+      options.signal?.throwIfAborted();
+      const inferenceStart = performance.now();
+      const predicting = model.predict(current.input);
+      masking = predicting;
+      const reading = readPrepared();
+      // Neither may reject unobserved while the other is awaited.
+      predicting.catch(() => undefined);
+      reading.catch(() => undefined);
+      const small = await predicting;
+      inference += performance.now() - inferenceStart;
+      await writing;
+      const frame = current;
+      writing = postAndWrite(frame, small);
+      writing.catch(() => undefined);
+      current = await reading;
+    }
     await writing;
-    const frame = current;
-    writing = postAndWrite(frame, small);
-    writing.catch(() => undefined);
-    current = await reading;
+  } catch (error) {
+    // Settle only once the model is idle: a caller that then closes the inference thread (a
+    // worker shutting down after an aborted job) must not cut a running inference short.
+    await Promise.allSettled([masking, writing]);
+    throw error;
   }
-  await writing;
   return { frames, inference };
 }
 
