@@ -130,8 +130,8 @@ async function downloadAttachment(
     const mediaType = (response.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
     if (mediaType && NOT_A_FILE.has(mediaType)) {
       throw new InputRefusedError(
-        `The platform would not give us the file: ${finalHost} sent a ${mediaType} page instead ` +
-          '(a sign-in page or an expired link?)',
+        `The platform would not give us the file: ${finalHost} sent ${mediaType} instead of it ` +
+          '(a sign-in page, an error or an expired link?)',
       );
     }
     const declared = Number(response.headers['content-length']);

@@ -281,7 +281,7 @@ describe('what the platform sends back', () => {
     const attempt = fetchUrl(`${server.origin}/x.png`, options());
     await expect(attempt).rejects.toThrow(InputRefusedError);
     await expect(attempt).rejects.toThrow(
-      /The platform would not give us the file: 127\.0\.0\.1 sent a text\/html page/,
+      /The platform would not give us the file: 127\.0\.0\.1 sent text\/html instead of it/,
     );
   });
 
