@@ -4,7 +4,7 @@ import { errorBody } from './context.js';
 
 /** What a client is told while Redis cannot be reached. */
 export const QUEUE_UNAVAILABLE_MESSAGE =
-  'The job queue (Redis) is unavailable; retry in a few seconds';
+  'Cannot take requests now: the job queue (Redis) is unavailable; retry in a few seconds';
 
 /** Seconds a client is asked to wait (Retry-After) while the queue is unavailable. */
 export const QUEUE_RETRY_AFTER_SECONDS = 5;
