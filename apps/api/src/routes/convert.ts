@@ -2,10 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import {
   type ConversionParams,
+  checkVideoLimits,
   isBgRemoverError,
   ParamError,
   parseConversionParams,
+  planFrames,
   probeVideo,
+  type VideoParams,
+  videoLimitsOf,
 } from '@bgremover/core';
 import {
   displayFileName,
@@ -80,7 +84,7 @@ export function registerConvertRoute(app: FastifyInstance, context: ApiContext):
         .code(400)
         .send(errorBody('Send the files and parameters as multipart/form-data'));
     }
-    return handleUpload(request, reply, context, keyId);
+    return handleUpload(request, reply, context, keyId, inflight);
   });
 }
 
@@ -89,6 +93,7 @@ async function handleUpload(
   reply: FastifyReply,
   context: ApiContext,
   keyId: string,
+  inflightBefore: number,
 ) {
   const requestId = randomUUID();
   const fields: Record<string, string> = {};
@@ -154,6 +159,13 @@ async function handleUpload(
       guard.track(undefined);
       if (role === 'background') background = upload;
       else inputs.push(upload);
+      // Stop reading as soon as the files so far would take the key over its in-flight limit
+      // (counted again, exactly, once the whole request has been read).
+      const stored = inputs.filter((input) => input.ok).length;
+      const inflightLimit = context.config.maxFilesInFlightPerKey;
+      if (role === 'input' && inflightBefore + stored > inflightLimit) {
+        throw new UploadAbortedError(429, inflightMessage(stored, inflightBefore, inflightLimit));
+      }
     }
   } catch (error) {
     guard.stop();
@@ -161,6 +173,7 @@ async function handleUpload(
     const cut = guard.reason ?? (error instanceof UploadAbortedError ? error : undefined);
     if (cut) {
       if (cut.status === 408) request.log.warn({ requestId, keyId }, cut.message);
+      if (cut.status === 429) reply.header('retry-after', '10');
       return replyAndClose(request, reply, cut.status, cut.message);
     }
     const code = (error as { code?: string }).code;
@@ -192,6 +205,11 @@ async function handleUpload(
     await discard(context, staged());
     throw error;
   }
+}
+
+/** The 429 for a request whose files would take its key over MAX_FILES_IN_FLIGHT_PER_KEY. */
+function inflightMessage(files: number, inflight: number, limit: number): string {
+  return `This request's ${files} files would take this key to ${inflight + files} files in progress (limit ${limit}); send fewer or retry when some finish`;
 }
 
 /** Why a form field is refused: too long (cut by the parser) or sent twice; else undefined. */
@@ -266,7 +284,9 @@ async function acceptUpload(
 
   const checked = inputs.map((upload) => checkMediaKind(upload, conversion.kind));
   const durations =
-    conversion.kind === 'video' ? await probeVideos(checked, context) : new Map<number, number>();
+    conversion.kind === 'video'
+      ? await probeVideos(checked, context, conversion.params)
+      : new Map<number, number>();
   const accepted = checked.filter((upload): upload is StoredUpload => upload.ok);
   if (accepted.length === 0) {
     const status = checked.every((upload) => !upload.ok && upload.status === 413) ? 413 : 415;
@@ -276,11 +296,7 @@ async function acceptUpload(
   const limit = context.config.maxFilesInFlightPerKey;
   const inflight = await context.requests.inflight(keyId);
   if (inflight + accepted.length > limit) {
-    return refuse(
-      429,
-      `This request's ${accepted.length} files would take this key to ${inflight + accepted.length} files in progress (limit ${limit}); send fewer or retry when some finish`,
-      { 'retry-after': '10' },
-    );
+    return refuse(429, inflightMessage(accepted.length, inflight, limit), { 'retry-after': '10' });
   }
   await discard(
     context,
@@ -386,16 +402,20 @@ function checkBackground(
  * first) and refuses, per file, videos ffprobe cannot use (no video stream, zero length, corrupt)
  * before any job exists. With S3 the worker does these checks.
  */
-async function probeVideos(checked: Upload[], context: ApiContext): Promise<Map<number, number>> {
+async function probeVideos(
+  checked: Upload[],
+  context: ApiContext,
+  params: VideoParams,
+): Promise<Map<number, number>> {
+  const limits = videoLimitsOf(context.config.core);
   const durations = new Map<number, number>();
   if (!(context.storage instanceof LocalStorage)) return durations;
   for (const [position, upload] of checked.entries()) {
     if (!upload.ok) continue;
     try {
-      const info = await probeVideo(
-        join(context.storage.root, upload.key),
-        context.config.core.maxInputPixels,
-      );
+      const info = await probeVideo(join(context.storage.root, upload.key), limits.maxVideoPixels);
+      // The same length limits as the worker, on the frames this request would make.
+      checkVideoLimits(info, planFrames(info, params), limits);
       if (info.duration !== undefined) durations.set(position, info.duration);
     } catch (error) {
       if (!isBgRemoverError(error)) throw error;
@@ -403,7 +423,7 @@ async function probeVideos(checked: Upload[], context: ApiContext): Promise<Map<
         ok: false,
         role: upload.role,
         filename: upload.filename,
-        status: 415,
+        status: error.code === 'input_too_long' || error.code === 'input_too_large' ? 413 : 415,
         error: `${upload.filename}: ${error.message}`,
       };
     }
