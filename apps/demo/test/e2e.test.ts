@@ -94,6 +94,8 @@ beforeAll(async () => {
     HEALTH_PORT: '0',
     HEALTH_HOST: '127.0.0.1',
     ATTACHMENT_HOSTS: '127.0.0.1',
+    // The stand-ins serve attachments from loopback, which workers refuse unless opted in.
+    ALLOW_PRIVATE_FETCH_HOSTS: '127.0.0.1',
     WORKER_LOCK_MS: '3000',
     WORKER_STALLED_INTERVAL_MS: '1000',
     DISCORD_TOKEN,

@@ -42,6 +42,8 @@ beforeAll(async () => {
     HEALTH_PORT: '0',
     HEALTH_HOST: '127.0.0.1',
     ATTACHMENT_HOSTS: '127.0.0.1',
+    // The stand-ins serve attachments from loopback, which workers refuse unless opted in.
+    ALLOW_PRIVATE_FETCH_HOSTS: '127.0.0.1',
     DEFAULT_MODEL: 'u2netp',
     LOG_LEVEL: 'warn',
     DISCORD_TOKEN: 'stand-in-token',

@@ -56,6 +56,8 @@ export async function startSlackStack(
     HEALTH_PORT: '0',
     HEALTH_HOST: '127.0.0.1',
     ATTACHMENT_HOSTS: '127.0.0.1',
+    // The stand-ins serve attachments from loopback, which workers refuse unless opted in.
+    ALLOW_PRIVATE_FETCH_HOSTS: '127.0.0.1',
     MAX_INPUT_BYTES: String(5 * 1024 * 1024),
     LOG_LEVEL: 'warn',
     SLACK_BOT_TOKEN: BOT_TOKEN,

@@ -46,7 +46,10 @@ export async function freshQueue(extraEnv: NodeJS.ProcessEnv = {}): Promise<Test
   await events.waitUntilReady();
   const redis = new Redis(redisUrl);
   // The test's own connections stay quiet through an outage a test causes on purpose.
-  for (const connection of [queue, events, redis]) connection.on('error', () => undefined);
+  const ignore = () => undefined;
+  queue.on('error', ignore);
+  events.on('error', ignore);
+  redis.on('error', ignore);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     REDIS_URL: redisUrl,
