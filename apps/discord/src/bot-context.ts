@@ -22,6 +22,7 @@ export function prepareSettings(config: DiscordConfig): PrepareSettings {
     attachmentHosts: config.attachmentHosts,
     maxInputBytes: config.maxInputBytes,
     maxVideoSeconds: config.maxVideoSeconds,
+    maxVideoFrames: config.maxVideoFrames,
     defaultVideoFormat: config.defaultVideoFormat,
   };
 }

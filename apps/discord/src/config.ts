@@ -44,6 +44,8 @@ export const discordEnvSchema = z.object({
   DISCORD_MAX_INPUT_MB: z.preprocess(blankIsUnset, z.coerce.number().positive().default(25)),
   /** Longest video accepted, in seconds. */
   DISCORD_MAX_VIDEO_SECONDS: z.preprocess(blankIsUnset, z.coerce.number().positive().default(60)),
+  /** Frames one video job may write: the workers' MAX_VIDEO_FRAMES (the same variable). */
+  MAX_VIDEO_FRAMES: z.preprocess(blankIsUnset, z.coerce.number().int().positive().default(18_000)),
   /** Jobs one person may start per window (0 = no limit). */
   DISCORD_USER_JOB_LIMIT: count(20),
   /** Jobs one server may start per window (0 = no limit). */
@@ -74,6 +76,7 @@ export interface DiscordConfig {
   pendingEmoji: string;
   maxInputBytes: number;
   maxVideoSeconds: number;
+  maxVideoFrames: number;
   userJobLimit: number;
   guildJobLimit: number;
   jobLimitWindowSeconds: number;
@@ -104,6 +107,7 @@ export function loadDiscordConfig(env: NodeJS.ProcessEnv = process.env): Discord
     pendingEmoji: v.PENDING_EMOJI,
     maxInputBytes: Math.round(v.DISCORD_MAX_INPUT_MB * 1024 * 1024),
     maxVideoSeconds: v.DISCORD_MAX_VIDEO_SECONDS,
+    maxVideoFrames: v.MAX_VIDEO_FRAMES,
     userJobLimit: v.DISCORD_USER_JOB_LIMIT,
     guildJobLimit: v.DISCORD_GUILD_JOB_LIMIT,
     jobLimitWindowSeconds: v.DISCORD_JOB_LIMIT_WINDOW_SECONDS,

@@ -1,16 +1,31 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { acceptedImageFormats, isVideoFile, sniffFileType } from '@bgremover/core';
+import {
+  acceptedImageFormats,
+  DEFAULT_VIDEO_LIMITS,
+  isVideoFile,
+  sniffFileType,
+} from '@bgremover/core';
 import type { AttachmentInfo, MediaKind } from './attachments.js';
 
 export type InspectOutcome =
-  | { ok: true; kind: MediaKind; mime: string; durationSeconds: number | undefined }
+  | {
+      ok: true;
+      kind: MediaKind;
+      mime: string;
+      durationSeconds: number | undefined;
+      /** The video stream's average rate, when ffprobe states one. */
+      fps?: number | undefined;
+    }
   | { ok: false; problem: string };
 
 export interface InspectOptions {
   maxVideoSeconds: number;
+  /** Frames one video job may write (core's MAX_VIDEO_FRAMES; default 18000). */
+  maxVideoFrames?: number;
   maxInputBytes: number;
   timeoutMs?: number;
 }
@@ -64,8 +79,9 @@ async function withDuration(
   timeoutMs: number,
 ): Promise<InspectOutcome> {
   let seconds: number | undefined;
+  let fps: number | undefined;
   try {
-    seconds = await probeDuration(attachment.url, timeoutMs);
+    ({ seconds, fps } = await probeDuration(attachment.url, timeoutMs));
   } catch (error) {
     return {
       ok: false,
@@ -81,7 +97,7 @@ async function withDuration(
       problem: `${attachment.name} is ${seconds.toFixed(1)} s long; the limit is ${options.maxVideoSeconds} s`,
     };
   }
-  return { ok: true, kind: 'video', mime, durationSeconds: seconds };
+  return { ok: true, kind: 'video', mime, durationSeconds: seconds, fps };
 }
 
 /** A GIF is a video when it has more than one frame (core's own test, on a downloaded copy). */
@@ -117,13 +133,25 @@ async function fetchBytes(url: string, limit: number, timeoutMs: number): Promis
   return Buffer.concat(chunks).subarray(0, limit);
 }
 
-/** The length in seconds ffprobe reads from a URL; undefined when the file does not say. */
-function probeDuration(url: string, timeoutMs: number): Promise<number | undefined> {
+/**
+ * The length in seconds and the video stream's rate that ffprobe reads from a URL (undefined
+ * when the file does not say), under a 1 GiB address-space limit where `prlimit` exists (a tiny
+ * file declaring a huge frame cannot take gigabytes here).
+ */
+function probeDuration(
+  url: string,
+  timeoutMs: number,
+): Promise<{ seconds: number | undefined; fps: number | undefined }> {
+  const args = [
+    ...['-v', 'error', '-select_streams', 'v:0'],
+    ...['-show_entries', 'format=duration:stream=avg_frame_rate', '-of', 'json', url],
+  ];
+  const limited = existsSync('/usr/bin/prlimit');
   return new Promise((resolve, reject) => {
     execFile(
-      'ffprobe',
-      ['-v', 'error', '-show_entries', 'format=duration', '-of', 'json', url],
-      { timeout: timeoutMs },
+      limited ? '/usr/bin/prlimit' : 'ffprobe',
+      limited ? [`--as=${1024 ** 3}`, '--', 'ffprobe', ...args] : args,
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error) {
           const reason =
@@ -133,10 +161,49 @@ function probeDuration(url: string, timeoutMs: number): Promise<number | undefin
           reject(new Error(reason));
           return;
         }
-        const parsed = JSON.parse(stdout) as { format?: { duration?: string } };
+        const parsed = JSON.parse(stdout) as {
+          format?: { duration?: string };
+          streams?: { avg_frame_rate?: string }[];
+        };
         const seconds = Number(parsed.format?.duration);
-        resolve(Number.isFinite(seconds) && seconds > 0 ? seconds : undefined);
+        const [numerator, denominator] = (parsed.streams?.[0]?.avg_frame_rate ?? '').split('/');
+        const fps = Number(numerator) / Number(denominator ?? '1');
+        resolve({
+          seconds: Number.isFinite(seconds) && seconds > 0 ? seconds : undefined,
+          fps: Number.isFinite(fps) && fps > 0 && fps <= 240 ? fps : undefined,
+        });
       },
     );
   });
+}
+
+/**
+ * The frames a video job would write: its length at the output rate (the `framerate` asked for,
+ * else the clip's own), capped by `frame_limit`; undefined when the rate is unknown (the worker
+ * checks again on the file itself).
+ */
+export function plannedVideoFrames(
+  seconds: number,
+  sourceFps: number | undefined,
+  params: Record<string, unknown>,
+): number | undefined {
+  const asked = Number(params.framerate);
+  const fps = Number.isFinite(asked) && asked > 0 ? asked : sourceFps;
+  if (fps === undefined) return undefined;
+  const frames = Math.max(1, Math.ceil(seconds * fps - 1e-6));
+  const limit = Number(params.frame_limit);
+  return Number.isFinite(limit) && limit > 0 ? Math.min(frames, limit) : frames;
+}
+
+/** A refusal naming MAX_VIDEO_FRAMES when the planned frames are over it, else undefined. */
+export function framesProblem(
+  name: string,
+  seconds: number,
+  sourceFps: number | undefined,
+  params: Record<string, unknown>,
+  maxVideoFrames: number = DEFAULT_VIDEO_LIMITS.maxVideoFrames,
+): string | undefined {
+  const planned = plannedVideoFrames(seconds, sourceFps, params);
+  if (planned === undefined || planned <= maxVideoFrames) return undefined;
+  return `${name} would make ${planned} frames; the limit is ${maxVideoFrames} (MAX_VIDEO_FRAMES): choose a lower frame rate or a frame limit`;
 }

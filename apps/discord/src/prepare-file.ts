@@ -5,7 +5,7 @@ import {
   checkDeclared,
   type MediaKind,
 } from './attachments.js';
-import { type InspectOptions, inspectAttachment } from './inspect-attachment.js';
+import { framesProblem, type InspectOptions, inspectAttachment } from './inspect-attachment.js';
 import { buildJobParams, type ChosenOptions } from './request-params.js';
 
 /** One file someone asked to process, with the options they chose. */
@@ -71,6 +71,16 @@ export async function prepareFile(
   if (!inspected.ok) return inspected;
   const params = buildJobParams(inspected.kind, chosenWith(request), settings.defaultVideoFormat);
   if (!params.ok) return { ok: false, problem: `${request.attachment.name}: ${params.problem}` };
+  if (inspected.kind === 'video' && inspected.durationSeconds !== undefined) {
+    const tooMany = framesProblem(
+      request.attachment.name,
+      inspected.durationSeconds,
+      inspected.fps,
+      params.params,
+      settings.maxVideoFrames,
+    );
+    if (tooMany) return { ok: false, problem: tooMany };
+  }
   if (request.background) {
     const background = await inspectAttachment(request.background, settings);
     if (!background.ok) return { ok: false, problem: `bg_image: ${background.problem}` };
