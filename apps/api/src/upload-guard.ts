@@ -5,7 +5,7 @@ import { findMalformedPartHeader, PartHeaderScanner } from './part-headers.js';
 /** Why an upload was cut short: the route answers `status` with `message` and closes. */
 export class UploadAbortedError extends Error {
   constructor(
-    readonly status: 400 | 408 | 503,
+    readonly status: 400 | 408 | 429 | 503,
     message: string,
   ) {
     super(message);

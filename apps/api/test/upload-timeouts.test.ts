@@ -1,6 +1,9 @@
+import { spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Stack, startStack } from './api-harness.js';
+import { type Stack, stackEnv, startStack } from './api-harness.js';
 import {
   convertHeaders,
   eventually,
@@ -135,4 +138,44 @@ describe('shutdown with an upload still open', () => {
     expect(await filesUnder(ownInputs)).toEqual([]);
     await own.close().catch(() => undefined);
   }, 20_000);
+});
+
+describe('SIGTERM with an upload still open', () => {
+  it('the process exits after SHUTDOWN_GRACE_MS, the upload cut and its staging removed', async () => {
+    const env = await stackEnv({
+      UPLOAD_IDLE_TIMEOUT_MS: '600000',
+      SHUTDOWN_GRACE_MS: '300',
+      LOG_LEVEL: 'info',
+    });
+    const storageDir = env.STORAGE_DIR ?? '';
+    const apiMain = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', apiMain], {
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const baseUrl = await new Promise<string>((resolve, reject) => {
+        let output = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          const match = /"address":"(http:\/\/[^"]+)"/.exec(output);
+          if (match?.[1]) resolve(match[1]);
+        });
+        child.once('exit', (code) => reject(new Error(`api exited (${code}): ${output}`)));
+      });
+      const { response } = stalledUpload(baseUrl, 200 * 1024);
+      await eventually(async () =>
+        (await filesUnder(join(storageDir, 'inputs'))).some((name) => name.includes('.partial-')),
+      );
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      // Without the grace period the process never exits (the test's timeout fails it).
+      expect(await exited).toBe(0);
+      expect((await response).status).toBe(503);
+      expect(await filesUnder(join(storageDir, 'inputs'))).toEqual([]);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await rm(storageDir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
