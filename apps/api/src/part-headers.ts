@@ -1,6 +1,7 @@
 /** Longest part header block looked at; a longer one is left to the parser's own limits. */
 const MAX_HEADER_BYTES = 16 * 1024;
 const HEADER_END = Buffer.from('\r\n\r\n');
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Finds each multipart part's header block in a request body as it streams past, without
@@ -21,10 +22,33 @@ export class PartHeaderScanner {
 
   /** Feeds the next body bytes; returns the header blocks completed by them (latin1 text). */
   push(chunk: Buffer): string[] {
+    if (this.done) return [];
+    if (this.inHeader) {
+      const data = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
+      return this.scan(data, 0);
+    }
+    // Between headers only a delimiter's length is carried over: look for a delimiter that
+    // straddles the two chunks in a small window, never copying the chunk itself.
+    if (this.carry.length && chunk.length < this.delimiter.length) {
+      return this.scan(Buffer.concat([this.carry, chunk]), 0);
+    }
+    if (this.carry.length) {
+      const window = Buffer.concat([this.carry, chunk.subarray(0, this.delimiter.length - 1)]);
+      const at = window.indexOf(this.delimiter);
+      const carried = this.carry.length;
+      this.carry = EMPTY;
+      if (at !== -1) {
+        this.inHeader = true;
+        return this.scan(chunk, at + this.delimiter.length - carried);
+      }
+    }
+    return this.scan(chunk, 0);
+  }
+
+  /** Scans `data` from `pos`, in the state left by the previous bytes. */
+  private scan(data: Buffer, start: number): string[] {
     const headers: string[] = [];
-    if (this.done) return headers;
-    const data = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
-    let pos = 0;
+    let pos = start;
     for (;;) {
       if (!this.inHeader) {
         const at = data.indexOf(this.delimiter, pos);
@@ -41,14 +65,14 @@ export class PartHeaderScanner {
       // `--boundary--` closes the body.
       if (data[pos] === 0x2d && data[pos + 1] === 0x2d) {
         this.done = true;
-        this.carry = Buffer.alloc(0);
+        this.carry = EMPTY;
         return headers;
       }
       const end = data.indexOf(HEADER_END, pos);
       if (end === -1) {
         if (data.length - pos > MAX_HEADER_BYTES) {
           this.done = true;
-          this.carry = Buffer.alloc(0);
+          this.carry = EMPTY;
           return headers;
         }
         break;
