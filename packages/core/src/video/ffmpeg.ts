@@ -3,6 +3,8 @@
  * should do as plain argument lists and gets back a job handle and typed probe data, so the
  * library (archived upstream in 2025) can be replaced here alone.
  */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
@@ -185,22 +187,111 @@ export interface ProbedMedia {
   streams: ProbedStream[];
 }
 
-/** Runs ffprobe on a file. Rejects with ffprobe's message when it cannot read the file. */
-export function probeMedia(path: string): Promise<ProbedMedia> {
-  return new Promise((resolve, reject) => {
-    const options = inputWhitelistOptions(PROBE_FORMAT_WHITELIST);
-    ffmpeg.ffprobe(path, options, (error: unknown, data: ffmpeg.FfprobeData) => {
-      if (error) {
-        reject(error instanceof Error ? error : new Error(String(error)));
-        return;
-      }
-      resolve({
-        formatName: data.format.format_name,
-        duration: finiteNumber(data.format.duration),
-        streams: data.streams.map(toProbedStream),
-      });
+/** ffprobe runs at most this long; a file it cannot read in this time is refused. */
+export const FFPROBE_TIMEOUT_MS = 10_000;
+/**
+ * Address space one ffprobe may use (`prlimit --as`). It still reports the size of a frame too
+ * large to decode in it: a 16000x16000 H.264 frame costs 0.8 s and 150 MB under this limit,
+ * 2.4 s and 660 MB without it.
+ */
+export const FFPROBE_MEMORY_BYTES = 512 * 1024 * 1024;
+/** ffprobe processes one Node process runs at once; the others wait their turn. */
+export const FFPROBE_CONCURRENCY = 2;
+/** Bytes of ffprobe's JSON read at most (a file with thousands of streams is refused). */
+const FFPROBE_MAX_OUTPUT = 4 * 1024 * 1024;
+
+let probesRunning = 0;
+const probeQueue: Array<() => void> = [];
+
+async function probeSlot(): Promise<() => void> {
+  if (probesRunning >= FFPROBE_CONCURRENCY) {
+    await new Promise<void>((resolve) => probeQueue.push(resolve));
+  } else {
+    probesRunning++;
+  }
+  let freed = false;
+  return () => {
+    if (freed) return;
+    freed = true;
+    const next = probeQueue.shift();
+    if (next) next();
+    else probesRunning--;
+  };
+}
+
+/** `prlimit` when the system has it (util-linux), looked up once. */
+let prlimitPath: string | undefined | null = null;
+function findPrlimit(): string | undefined {
+  if (prlimitPath === null) {
+    prlimitPath = ['/usr/bin/prlimit', '/bin/prlimit'].find((path) => existsSync(path));
+  }
+  return prlimitPath;
+}
+
+/**
+ * Runs ffprobe on a file, under a time limit (`timeoutMs`, killed with SIGKILL), a memory limit
+ * (its address space, through `prlimit` where the system has it) and a cap on how many run at
+ * once in this process, so that a tiny file declaring a huge frame or an endless stream costs
+ * seconds and a bounded amount of memory. Rejects with ffprobe's message when it cannot read
+ * the file, or with "ffprobe did not finish within ..." / "... ran out of memory".
+ */
+export async function probeMedia(
+  path: string,
+  options: { timeoutMs?: number; memoryBytes?: number } = {},
+): Promise<ProbedMedia> {
+  const timeoutMs = options.timeoutMs ?? FFPROBE_TIMEOUT_MS;
+  const memoryBytes = options.memoryBytes ?? FFPROBE_MEMORY_BYTES;
+  const ffprobe = process.env.FFPROBE_PATH || 'ffprobe';
+  const args = [
+    '-v',
+    'error',
+    ...inputWhitelistOptions(PROBE_FORMAT_WHITELIST),
+    '-print_format',
+    'json',
+    '-show_streams',
+    '-show_format',
+    path,
+  ];
+  const prlimit = findPrlimit();
+  const [file, argv] = prlimit
+    ? [prlimit, [`--as=${memoryBytes}`, '--', ffprobe, ...args]]
+    : [ffprobe, args];
+  const free = await probeSlot();
+  try {
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(
+        file,
+        argv,
+        { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: FFPROBE_MAX_OUTPUT },
+        (error, out, err) => {
+          if (!error) {
+            resolve(out);
+            return;
+          }
+          const killed = (error as { killed?: boolean }).killed;
+          const signal = (error as { signal?: string | null }).signal;
+          if (killed && signal === 'SIGKILL') {
+            reject(new Error(`ffprobe did not finish within ${timeoutMs / 1000} s`));
+          } else if (/Cannot allocate memory|std::bad_alloc|out of memory/i.test(err)) {
+            reject(new Error(`ffprobe ran out of memory (over ${memoryBytes >> 20} MB)`));
+          } else {
+            reject(new Error(lastLines(err, 4) || error.message));
+          }
+        },
+      );
     });
-  });
+    const data = JSON.parse(stdout) as {
+      format?: { format_name?: string; duration?: unknown };
+      streams?: ffmpeg.FfprobeStream[];
+    };
+    return {
+      formatName: data.format?.format_name,
+      duration: finiteNumber(data.format?.duration),
+      streams: (data.streams ?? []).map(toProbedStream),
+    };
+  } finally {
+    free();
+  }
 }
 
 function toProbedStream(stream: ffmpeg.FfprobeStream): ProbedStream {
@@ -221,10 +312,22 @@ function toProbedStream(stream: ffmpeg.FfprobeStream): ProbedStream {
     duration: finiteNumber(stream.duration),
     frameCount: finiteNumber(stream.nb_frames),
     fieldOrder: typeof stream.field_order === 'string' ? stream.field_order : undefined,
-    rotation: finiteNumber(stream.rotation) ?? finiteNumber(tags.rotate) ?? 0,
+    rotation:
+      finiteNumber(stream.rotation) ?? sideDataRotation(stream) ?? finiteNumber(tags.rotate) ?? 0,
     attachedPicture: Number(stream.disposition?.attached_pic ?? 0) === 1,
     tags,
   };
+}
+
+/** The display matrix's rotation, which ffprobe's JSON keeps in the stream's side data. */
+function sideDataRotation(stream: ffmpeg.FfprobeStream): number | undefined {
+  const list: unknown = (stream as { side_data_list?: unknown }).side_data_list;
+  if (!Array.isArray(list)) return undefined;
+  for (const entry of list) {
+    const rotation = finiteNumber((entry as { rotation?: unknown } | null)?.rotation);
+    if (rotation !== undefined) return rotation;
+  }
+  return undefined;
 }
 
 function finiteNumber(value: unknown): number | undefined {

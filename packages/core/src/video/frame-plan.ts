@@ -189,7 +189,7 @@ export function checkVideoLimits(
   const seconds = planned / plan.fps;
   const fps = Number(plan.fps.toFixed(3));
   if (seconds > limits.maxVideoSeconds + 1e-6) {
-    const frames = Math.floor(limits.maxVideoSeconds * plan.fps);
+    const frames = Math.min(Math.floor(limits.maxVideoSeconds * plan.fps), limits.maxVideoFrames);
     throw new BgRemoverError(
       'input_too_long',
       `${role.label} would be processed for ${formatSeconds(seconds)} (${planned} frames at ${fps} fps), over the limit of ${limits.maxVideoSeconds} s (MAX_VIDEO_SECONDS): cut it shorter or send frame_limit=${frames} or less`,

@@ -99,10 +99,19 @@ export async function removeVideoBackground(
   const modelLoading = loadThreadedModel(modelName, config);
   modelLoading.catch(() => undefined);
   const limits = videoLimitsOf(config);
-  const info = await probeVideo(inputPath, limits.maxVideoPixels);
-  const plan = planFrames(info, parsed);
-  checkVideoLimits(info, plan, limits);
-  signal?.throwIfAborted();
+  let info: VideoInfo;
+  let plan: FramePlan;
+  try {
+    info = await probeVideo(inputPath, limits.maxVideoPixels);
+    plan = planFrames(info, parsed);
+    checkVideoLimits(info, plan, limits);
+    signal?.throwIfAborted();
+  } catch (error) {
+    // A refused file returns once the model has loaded: a caller that then closes the inference
+    // thread must not cut a model load short (onnxruntime aborts the process).
+    await modelLoading.catch(() => undefined);
+    throw error;
+  }
   const model = await modelLoading;
   signal?.throwIfAborted();
   warnings.push(...plan.warnings);
