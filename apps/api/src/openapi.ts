@@ -126,11 +126,21 @@ export function buildOpenApiDocument(): Record<string, unknown> {
                 },
               },
             },
-            '400': errorResponse('No files, or a bad parameter (the message names it)'),
+            '400': errorResponse(
+              'No files, too many, a bad, over-long or repeated parameter, or a part header with a raw CR/LF (the message names it)',
+            ),
             '401': errorResponse('Missing or invalid API key'),
+            '408': errorResponse(
+              'The upload stalled (UPLOAD_IDLE_TIMEOUT_MS) or ran too long (UPLOAD_TIMEOUT_MS)',
+            ),
             '413': errorResponse('A file is over MAX_UPLOAD_BYTES'),
             '415': errorResponse('No file is an image or video (sniffed from the bytes)'),
-            '429': errorResponse('Rate or in-flight limit reached (see Retry-After)'),
+            '429': errorResponse(
+              "Rate or in-flight limit reached, counting this request's files (see Retry-After)",
+            ),
+            '503': errorResponse(
+              'The job queue (Redis) is unavailable, or the server is shutting down (see Retry-After)',
+            ),
           },
         },
       },
@@ -155,7 +165,8 @@ export function buildOpenApiDocument(): Record<string, unknown> {
               description: 'State',
               content: { 'application/json': { schema: { $ref: '#/components/schemas/Results' } } },
             },
-            '404': errorResponse('Unknown or expired uuid'),
+            '404': errorResponse('Unknown or expired uuid (or not one /v1/convert/ issued)'),
+            '503': errorResponse('The job queue (Redis) is unavailable (see Retry-After)'),
           },
         },
       },

@@ -67,6 +67,10 @@ export async function buildApiServer(config: ApiConfig): Promise<ApiServer> {
       done(null, Object.fromEntries(new URLSearchParams(String(body))));
     },
   );
+  // Without listeners, every failed reconnect while Redis is down is printed as an unhandled
+  // error; requests meanwhile get a 503 (queue-unavailable.ts).
+  redis.on('error', (error) => app.log.debug({ err: error }, 'redis connection error'));
+  queue.on('error', (error) => app.log.debug({ err: error }, 'queue connection error'));
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     const status =
       error.statusCode && error.statusCode >= 400 && error.statusCode < 600
