@@ -39,11 +39,12 @@ export const DEFAULT_VIDEO_LIMITS = {
 } as const;
 
 /**
- * Pixels alpha matting works on at most (alpha_base_size is lowered to fit, with a warning):
- * the solver needs about 100 bytes per working pixel plus about 600 per unknown pixel, so 4 MP
- * keeps one matting under about 1 GB (see README, workers).
+ * Pixels alpha matting works on at most (alpha_base_size is lowered to fit, with a warning); the
+ * unknown band may hold at most half of them. The solver needs about 600 bytes per unknown
+ * pixel, so 2 MP keeps one matting's solver under about 0.6 GB (see README, workers). The
+ * default alpha_base_size (1000) mattes at 1 MP at most and is unaffected.
  */
-export const DEFAULT_MAX_MATTING_PIXELS = 4_000_000;
+export const DEFAULT_MAX_MATTING_PIXELS = 2_000_000;
 
 /** The environment variables core reads, with their defaults. Parsed once by `loadCoreConfig`. */
 export const coreEnvSchema = z.object({

@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { defaultClosedFormOptions, estimateAlphaClosedForm } from './closed-form.js';
 import { estimateForeground } from './foreground.js';
-import { enlargeBilinear, shrinkByArea } from './resample.js';
+import { enlargeBilinearRows, shrinkByArea } from './resample.js';
 import { buildTrimap } from './trimap.js';
 
 /** The seed API's matting parameters (the same names in image and video requests). */
@@ -121,7 +121,16 @@ export function computeMatte(input: MatteInput): MatteOutput {
       foreground: 0,
     },
   };
-  const degenerate = describeDegenerateTrimap(trimap, workingWidth, workingHeight, params);
+  // The solver's memory grows with the unknown band (about 600 bytes a pixel): at most half the
+  // matting limit's pixels, so MAX_MATTING_PIXELS bounds it too.
+  const maxUnknown = Math.min(MAX_UNKNOWN_PIXELS, Math.ceil(maxPixels / 2));
+  const degenerate = describeDegenerateTrimap(
+    trimap,
+    workingWidth,
+    workingHeight,
+    params,
+    maxUnknown,
+  );
   if (degenerate) {
     warnings.push(`alpha_matting was not applied: ${degenerate}; the result uses the plain mask`);
     return { alpha: mask.slice(), foreground: rgb.slice(), warnings, stats };
@@ -195,6 +204,7 @@ function describeDegenerateTrimap(
   width: number,
   height: number,
   params: MattingParams,
+  maxUnknown: number,
 ): string | undefined {
   if (width < 3 || height < 3) return `the picture is too small to matte (${width}x${height})`;
   if (trimap.foregroundCount === 0) {
@@ -204,8 +214,8 @@ function describeDegenerateTrimap(
     return `the mask has no sure background (no value below alpha_bg=${params.alpha_bg} survives an erosion of ${params.alpha_erode} px)`;
   }
   if (trimap.unknownCount === 0) return 'the trimap has no unknown pixels to solve';
-  if (trimap.unknownCount > MAX_UNKNOWN_PIXELS) {
-    return `its unknown band has ${trimap.unknownCount} pixels, over the ${MAX_UNKNOWN_PIXELS} it handles (lower alpha_base_size or alpha_erode)`;
+  if (trimap.unknownCount > maxUnknown) {
+    return `its unknown band has ${trimap.unknownCount} pixels, over the ${maxUnknown} it handles (half of MAX_MATTING_PIXELS; lower alpha_base_size or alpha_erode)`;
   }
   return undefined;
 }
@@ -224,16 +234,22 @@ function enlargeResult(
   workingWidth: number,
   workingHeight: number,
 ): { alpha: Uint8Array<ArrayBuffer>; foreground: Uint8Array<ArrayBuffer> } {
-  const bigAlpha = enlargeBilinear(alpha, workingWidth, workingHeight, width, height, 1);
+  // Row by row into bytes: no full-size float arrays (0.8 GB for a 49 MP picture).
+  const bigAlpha = new Uint8Array(width * height);
+  enlargeBilinearRows(alpha, workingWidth, workingHeight, width, height, 1, (y, row) => {
+    bigAlpha.set(roundToBytes(row, 255), y * width);
+  });
   const correction = new Float32Array(foreground.length);
   for (let i = 0; i < correction.length; i++) correction[i] = foreground[i]! - image[i]!;
-  const bigCorrection = enlargeBilinear(correction, workingWidth, workingHeight, width, height, 3);
   const colour = new Uint8Array(rgb.length);
-  for (let i = 0; i < colour.length; i++) {
-    const value = rgb[i]! + bigCorrection[i]! * 255;
-    colour[i] = value <= 0 ? 0 : value >= 255 ? 255 : Math.round(value);
-  }
-  return { alpha: roundToBytes(bigAlpha, 255), foreground: colour };
+  enlargeBilinearRows(correction, workingWidth, workingHeight, width, height, 3, (y, row) => {
+    const offset = y * width * 3;
+    for (let i = 0; i < row.length; i++) {
+      const value = rgb[offset + i]! + row[i]! * 255;
+      colour[offset + i] = value <= 0 ? 0 : value >= 255 ? 255 : Math.round(value);
+    }
+  });
+  return { alpha: bigAlpha, foreground: colour };
 }
 
 /** Rounds floats to bytes after multiplying by `scale`, clamping to 0..255. */

@@ -85,6 +85,26 @@ export function enlargeBilinear(
   channels: number,
 ): Float32Array {
   const result = new Float32Array(width * height * channels);
+  enlargeBilinearRows(source, sourceWidth, sourceHeight, width, height, channels, (y, row) =>
+    result.set(row, y * width * channels),
+  );
+  return result;
+}
+
+/**
+ * `enlargeBilinear` one output row at a time (the same values), handed to `visit` in a buffer
+ * reused for every row: enlarging to a 49 MP picture then needs no full-size float array.
+ */
+export function enlargeBilinearRows(
+  source: Float32Array,
+  sourceWidth: number,
+  sourceHeight: number,
+  width: number,
+  height: number,
+  channels: number,
+  visit: (y: number, row: Float32Array) => void,
+): void {
+  const row = new Float32Array(width * channels);
   const x0 = new Int32Array(width);
   const x1 = new Int32Array(width);
   const fx = new Float32Array(width);
@@ -108,13 +128,13 @@ export function enlargeBilinear(
       const b = (topRow + x1[x]!) * channels;
       const c = (bottomRow + x0[x]!) * channels;
       const d = (bottomRow + x1[x]!) * channels;
-      const target = (y * width + x) * channels;
+      const target = x * channels;
       for (let k = 0; k < channels; k++) {
         const upper = source[a + k]! + (source[b + k]! - source[a + k]!) * wx;
         const lower = source[c + k]! + (source[d + k]! - source[c + k]!) * wx;
-        result[target + k] = upper + (lower - upper) * fy;
+        row[target + k] = upper + (lower - upper) * fy;
       }
     }
+    visit(y, row);
   }
-  return result;
 }
