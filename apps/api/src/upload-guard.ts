@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { errorBody } from './context.js';
 import { findMalformedPartHeader, PartHeaderScanner } from './part-headers.js';
 
 /** Why an upload was cut short: the route answers `status` with `message` and closes. */
@@ -124,4 +126,23 @@ export function formatDuration(ms: number): string {
 export function boundaryOf(contentType: string | undefined): string | undefined {
   const match = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType ?? '');
   return match?.[1] ?? match?.[2];
+}
+
+/**
+ * Answers a request whose body was not read to its end, then closes the connection: the rest
+ * of that body must never be read as the next request, and a stalled client must not keep the
+ * socket (or the server's shutdown) waiting.
+ */
+export function replyAndClose(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  message: string,
+): FastifyReply {
+  const socket = request.raw.socket;
+  reply.raw.once('finish', () => {
+    socket.end();
+    setTimeout(() => socket.destroy(), 1000).unref();
+  });
+  return reply.code(status).header('connection', 'close').send(errorBody(message));
 }

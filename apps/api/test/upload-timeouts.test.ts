@@ -82,6 +82,28 @@ describe('uploads that stall or run too long are cut, with nothing left staged',
   });
 });
 
+describe('a /v1/results/ form that stalls', () => {
+  it('is cut with 408 naming the idle limit', async () => {
+    const body = multipartBody(boundary, [
+      { headers: 'Content-Disposition: form-data; name="uuid"', body: 'x'.repeat(100) },
+    ]);
+    const { response } = rawRequest(
+      stack.baseUrl,
+      {
+        path: '/v1/results/',
+        headers: {
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+          'content-length': String(body.length),
+        },
+      },
+      body.subarray(0, 60),
+    );
+    const answer = await response;
+    expect(answer.status).toBe(408);
+    expect(JSON.parse(answer.body).error).toContain('UPLOAD_IDLE_TIMEOUT_MS');
+  });
+});
+
 describe('a file part whose filename holds a raw CR or LF is refused, not skipped or hung', () => {
   const send = (filename: string, bytes: Buffer) => {
     const body = multipartBody(boundary, [

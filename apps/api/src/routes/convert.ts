@@ -22,7 +22,7 @@ import { authenticate } from '../api-keys.js';
 import { type ApiContext, errorBody } from '../context.js';
 import { replyQueueUnavailable } from '../queue-unavailable.js';
 import { takeRateLimitToken } from '../rate-limit.js';
-import { boundaryOf, UploadAbortedError, UploadGuard } from '../upload-guard.js';
+import { boundaryOf, replyAndClose, UploadAbortedError, UploadGuard } from '../upload-guard.js';
 import { formatBytes, roleOfField, storeUpload, type Upload, uploadKey } from '../uploads.js';
 
 /** Longest form field value; a longer one is refused (400), never cut. */
@@ -225,25 +225,6 @@ function fieldProblem(
     return `Parameter ${name} was sent more than once; send each parameter once`;
   }
   return undefined;
-}
-
-/**
- * Answers a request whose body was not read to its end, then closes the connection: the rest
- * of that body must never be read as the next request, and a stalled client must not keep the
- * socket (or the server's shutdown) waiting.
- */
-function replyAndClose(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  status: number,
-  message: string,
-): FastifyReply {
-  const socket = request.raw.socket;
-  reply.raw.once('finish', () => {
-    socket.end();
-    setTimeout(() => socket.destroy(), 1000).unref();
-  });
-  return reply.code(status).header('connection', 'close').send(errorBody(message));
 }
 
 /** What the multipart body held, once it has been read in full. */

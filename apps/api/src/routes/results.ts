@@ -2,6 +2,7 @@ import { type ApiRequestRecord, jobsAheadOf, resultDownloadPath } from '@bgremov
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type ApiContext, errorBody } from '../context.js';
 import { replyQueueUnavailable } from '../queue-unavailable.js';
+import { replyAndClose, UploadAbortedError, UploadGuard } from '../upload-guard.js';
 
 /** The request ids /v1/convert/ issues: randomUUID()'s lowercase 8-4-4-4-12 form. */
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -25,7 +26,15 @@ export interface ResultsBody {
  */
 export function registerResultsRoute(app: FastifyInstance, context: ApiContext): void {
   const handler = async (request: FastifyRequest) => {
-    const uuid = await readUuid(request);
+    let uuid: string | undefined;
+    try {
+      uuid = await readUuid(request, context);
+    } catch (error) {
+      if (error instanceof UploadAbortedError) {
+        return { status: error.status, body: errorBody(error.message), close: true };
+      }
+      throw error;
+    }
     if (!uuid)
       return {
         status: 400,
@@ -41,12 +50,14 @@ export function registerResultsRoute(app: FastifyInstance, context: ApiContext):
   };
   app.post('/v1/results/', async (request, reply) => {
     if (context.redis.status !== 'ready') return replyQueueUnavailable(reply);
-    const { status, body } = await handler(request);
+    const { status, body, close } = await handler(request);
+    if (close) return replyAndClose(request, reply, status, body.error);
     return reply.code(status).send(body);
   });
   app.get('/v1/results/', async (request, reply) => {
     if (context.redis.status !== 'ready') return replyQueueUnavailable(reply);
-    const { status, body } = await handler(request);
+    const { status, body, close } = await handler(request);
+    if (close) return replyAndClose(request, reply, status, body.error);
     return reply.code(status).send(body);
   });
 }
@@ -95,13 +106,40 @@ async function jobsAhead(record: ApiRequestRecord, context: ApiContext): Promise
   return ahead ?? 0;
 }
 
-async function readUuid(request: FastifyRequest): Promise<string | undefined> {
+/**
+ * The uuid from the query, a multipart form (read under the upload idle limit: a form that
+ * stalls is cut with a 408, as uploads are) or a parsed body.
+ */
+async function readUuid(request: FastifyRequest, context: ApiContext): Promise<string | undefined> {
   const fromQuery = (request.query as Record<string, unknown> | undefined)?.uuid;
   if (typeof fromQuery === 'string' && fromQuery) return fromQuery.trim();
   if (request.isMultipart()) {
     let uuid: string | undefined;
-    for await (const part of request.parts({ limits: { files: 0, fields: 20, fieldSize: 1024 } })) {
-      if (part.type === 'field' && part.fieldname === 'uuid') uuid = String(part.value).trim();
+    const limitMs = context.config.uploadIdleTimeoutMs;
+    const guard = new UploadGuard(request.raw, {
+      idleMs: limitMs,
+      // A uuid form is a few hundred bytes: twice the idle limit is plenty.
+      totalMs: 2 * limitMs,
+      boundary: undefined,
+    });
+    context.uploads.add(guard);
+    try {
+      const parts = request
+        .parts({ limits: { files: 0, fields: 20, fieldSize: 1024 } })
+        [Symbol.asyncIterator]();
+      let next = parts.next();
+      guard.watch();
+      for (; ; next = parts.next()) {
+        const result = await Promise.race([next, guard.aborted]);
+        if (result.done) break;
+        const part = result.value;
+        if (part.type === 'field' && part.fieldname === 'uuid') uuid = String(part.value).trim();
+      }
+    } catch (error) {
+      throw guard.reason ?? error;
+    } finally {
+      guard.stop();
+      context.uploads.delete(guard);
     }
     return uuid;
   }
