@@ -178,10 +178,15 @@ describe('SIGTERM with an upload still open', () => {
     try {
       const baseUrl = await new Promise<string>((resolve, reject) => {
         let output = '';
+        // Rejecting (rather than hanging) lets `finally` end the child.
+        const timer = setTimeout(() => reject(new Error(`api did not start: ${output}`)), 20_000);
         child.stdout.on('data', (chunk: Buffer) => {
           output += chunk.toString();
           const match = /"address":"(http:\/\/[^"]+)"/.exec(output);
-          if (match?.[1]) resolve(match[1]);
+          if (match?.[1]) {
+            clearTimeout(timer);
+            resolve(match[1]);
+          }
         });
         child.once('exit', (code) => reject(new Error(`api exited (${code}): ${output}`)));
       });
