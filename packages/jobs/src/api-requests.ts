@@ -36,6 +36,23 @@ export interface ApiRequestRecord {
  * server can answer `/v1/results/` for a request any other accepted, and any worker can mark a
  * file done. Records expire with the results.
  */
+/**
+ * Counts a key's files in progress: drops lapsed entries (score = expiry) and entries whose
+ * request record is gone, then returns how many remain. KEYS[1] the set, ARGV[1] now (ms),
+ * ARGV[2] the record key prefix. Bounded by the per-key in-flight limit in practice.
+ */
+const INFLIGHT_SCRIPT = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+for _, member in ipairs(members) do
+  local requestId = string.match(member, '^(.*)#%d+$')
+  if requestId == nil or redis.call('EXISTS', ARGV[2] .. requestId) == 0 then
+    redis.call('ZREM', KEYS[1], member)
+  end
+end
+return redis.call('ZCARD', KEYS[1])
+`;
+
 export class ApiRequestStore {
   constructor(
     private readonly redis: Redis,
@@ -47,13 +64,40 @@ export class ApiRequestStore {
     return `${this.keyPrefix}${requestId}`;
   }
 
+  /**
+   * The key's files in progress: a sorted set of `<request>#<file>` scored by when each entry
+   * expires, so an entry that is never taken out (an API killed mid-request) lapses on its own
+   * instead of holding the count up forever.
+   */
   private inflightKey(apiKeyId: string): string {
-    return `${this.keyPrefix}inflight:${apiKeyId}`;
+    return `${this.keyPrefix}inflight-files:${apiKeyId}`;
   }
 
-  /** How many files of this API key are queued or running (for per-key concurrency limits). */
+  /**
+   * How many files of this API key are queued or running (for per-key concurrency limits).
+   * Entries that have lapsed, and entries whose request record does not exist (an admission that
+   * failed half-way), are dropped first.
+   */
   async inflight(apiKeyId: string): Promise<number> {
-    return Math.max(0, Number((await this.redis.get(this.inflightKey(apiKeyId))) ?? 0));
+    const count = await this.redis.eval(
+      INFLIGHT_SCRIPT,
+      1,
+      this.inflightKey(apiKeyId),
+      String(Date.now()),
+      this.keyPrefix,
+    );
+    return Number(count);
+  }
+
+  /**
+   * Undoes `create` for a request whose jobs could not all be enqueued: removes its record and
+   * its files from the key's count. The caller removes the jobs and uploads it did add.
+   */
+  async abandon(requestId: string, apiKeyId: string, fileCount: number): Promise<void> {
+    const members = Array.from({ length: fileCount }, (_, index) => `${requestId}#${index}`);
+    const transaction = this.redis.multi().del(this.key(requestId));
+    if (members.length > 0) transaction.zrem(this.inflightKey(apiKeyId), ...members);
+    await transaction.exec();
   }
 
   /**
@@ -69,22 +113,23 @@ export class ApiRequestStore {
     const fields: Record<string, string> = {
       meta: JSON.stringify({ apiKeyId, createdAt: Date.now(), count: files.length }),
     };
-    let queued = 0;
+    const expiresAt = Date.now() + this.ttlMs;
+    const inflight: (string | number)[] = [];
     files.forEach((file, index) => {
       const state: ApiFileState =
         'error' in file
           ? { state: 'failed', filename: file.filename, jobId: '', error: file.error }
           : { state: 'queued', filename: file.filename, jobId: file.jobId };
-      if (state.state === 'queued') queued++;
+      if (state.state === 'queued') inflight.push(expiresAt, `${requestId}#${index}`);
       fields[`file:${index}`] = JSON.stringify(state);
     });
-    await this.redis
-      .multi()
-      .hset(key, fields)
-      .pexpire(key, this.ttlMs)
-      .incrby(this.inflightKey(apiKeyId), queued)
-      .pexpire(this.inflightKey(apiKeyId), this.ttlMs)
-      .exec();
+    const transaction = this.redis.multi().hset(key, fields).pexpire(key, this.ttlMs);
+    if (inflight.length > 0) {
+      transaction
+        .zadd(this.inflightKey(apiKeyId), ...inflight)
+        .pexpire(this.inflightKey(apiKeyId), this.ttlMs);
+    }
+    await transaction.exec();
   }
 
   /**
@@ -162,7 +207,7 @@ export class ApiRequestStore {
       .hset(key, `file:${fileIndex}`, JSON.stringify(change(previous)));
     if (previous.state === 'queued') {
       const { apiKeyId } = JSON.parse(metaText) as { apiKeyId: string };
-      transaction.decr(this.inflightKey(apiKeyId));
+      transaction.zrem(this.inflightKey(apiKeyId), `${requestId}#${fileIndex}`);
     }
     await transaction.exec();
   }

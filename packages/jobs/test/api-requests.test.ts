@@ -68,3 +68,32 @@ describe('API request records in Redis', () => {
     expect(await store.get('never-created')).toBeUndefined();
   });
 });
+
+describe("a key's files in progress never stay counted for good", () => {
+  it('abandon undoes a failed admission: no record, no in-flight entries', async () => {
+    await store.create('r2', 'key-b', [
+      { filename: 'a.png', jobId: 'r2-0' },
+      { filename: 'b.png', jobId: 'r2-1' },
+    ]);
+    expect(await store.inflight('key-b')).toBe(2);
+    await store.abandon('r2', 'key-b', 2);
+    expect(await store.get('r2')).toBeUndefined();
+    expect(await store.inflight('key-b')).toBe(0);
+  });
+
+  it('drops entries whose record is gone, and entries that have lapsed', async () => {
+    await store.create('r3', 'key-c', [{ filename: 'a.png', jobId: 'r3-0' }]);
+    await store.create('r4', 'key-c', [{ filename: 'b.png', jobId: 'r4-0' }]);
+    await store.create('r5', 'key-c', [{ filename: 'c.png', jobId: 'r5-0' }]);
+    expect(await store.inflight('key-c')).toBe(3);
+    // A record that is gone (expired, or an undo that removed it while the count was elsewhere):
+    // only its in-flight entry is left.
+    await redis.del(`${prefix}r3`);
+    // An entry whose time is up (as if written a TTL ago).
+    await redis.zadd(`${prefix}inflight-files:key-c`, Date.now() - 1, 'r4#0');
+    expect(await store.inflight('key-c')).toBe(1);
+    // Finishing the remaining file takes it out.
+    await store.markFailed('r5', 0, 'no');
+    expect(await store.inflight('key-c')).toBe(0);
+  });
+});

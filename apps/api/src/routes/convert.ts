@@ -285,40 +285,69 @@ async function acceptUpload(
   );
 
   const jobIdFor = (position: number) => `${requestId}-${position}`;
-  await context.requests.create(
-    requestId,
-    keyId,
-    checked.map((upload, position) =>
-      upload.ok
-        ? { filename: upload.filename, jobId: jobIdFor(position) }
-        : { filename: upload.filename, error: upload.error },
-    ),
-  );
   const backgroundReference: InputReference | undefined = background?.ok
     ? { kind: 'storage', key: background.key, filename: background.filename }
     : undefined;
-  for (const [position, upload] of checked.entries()) {
-    if (!upload.ok) continue;
-    await enqueueConversion(
-      context.queue,
-      {
-        version: 1,
-        mediaKind: conversion.kind,
-        params: conversion.params,
-        input: { kind: 'storage', key: upload.key, filename: upload.filename },
-        ...(backgroundReference ? { background: backgroundReference } : {}),
-        target: { kind: 'api', requestId, fileIndex: position },
-        requestedAt: Date.now(),
-      },
-      jobIdFor(position),
-      { durationSeconds: durations.get(position) },
+  // Admission: the record (and the key's in-flight entries), then the jobs. If any step fails
+  // (Redis going away mid-request), what was written is undone, so no record waits forever and
+  // no in-flight entry holds the key's limit; the staged uploads are removed by the caller.
+  const enqueued: string[] = [];
+  try {
+    await context.requests.create(
+      requestId,
+      keyId,
+      checked.map((upload, position) =>
+        upload.ok
+          ? { filename: upload.filename, jobId: jobIdFor(position) }
+          : { filename: upload.filename, error: upload.error },
+      ),
     );
+    for (const [position, upload] of checked.entries()) {
+      if (!upload.ok) continue;
+      await enqueueConversion(
+        context.queue,
+        {
+          version: 1,
+          mediaKind: conversion.kind,
+          params: conversion.params,
+          input: { kind: 'storage', key: upload.key, filename: upload.filename },
+          ...(backgroundReference ? { background: backgroundReference } : {}),
+          target: { kind: 'api', requestId, fileIndex: position },
+          requestedAt: Date.now(),
+        },
+        jobIdFor(position),
+        { durationSeconds: durations.get(position) },
+      );
+      enqueued.push(jobIdFor(position));
+    }
+  } catch (error) {
+    await undoAdmission(context, requestId, keyId, checked.length, enqueued).catch((undoError) =>
+      request.log.warn({ err: undoError, requestId }, 'could not undo a failed admission'),
+    );
+    throw error;
   }
   request.log.info(
     { requestId, keyId, files: checked.length, accepted: accepted.length },
     'conversion accepted',
   );
   return reply.send({ uuid: requestId });
+}
+
+/**
+ * Undoes a half-done admission: removes the jobs already enqueued (a worker that took one
+ * already finds no record and its result expires) and the request's record and in-flight
+ * entries. Best effort: with Redis down it fails too, and the in-flight entries lapse on their
+ * own (their score is their expiry; entries without a record are dropped when counted).
+ */
+async function undoAdmission(
+  context: ApiContext,
+  requestId: string,
+  keyId: string,
+  fileCount: number,
+  jobIds: readonly string[],
+): Promise<void> {
+  for (const jobId of jobIds) await context.queue.remove(jobId).catch(() => 0);
+  await context.requests.abandon(requestId, keyId, fileCount);
 }
 
 /** An image request given a video (or the reverse) is refused for that file, saying what to send. */
