@@ -16,6 +16,7 @@ import {
   enqueueConversion,
   type InputReference,
   LocalStorage,
+  storageFaultOf,
 } from '@bgremover/jobs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate } from '../api-keys.js';
@@ -183,6 +184,19 @@ async function handleUpload(
         reply,
         400,
         `Too many files: at most ${maxFilesPerRequest} per request (plus one background)`,
+      );
+    }
+    const storageFault = storageFaultOf(error);
+    if (storageFault) {
+      // Our storage, not the client's upload: a 5xx that names the fault, never a path.
+      request.log.error({ err: error, requestId }, 'storing an upload failed');
+      const full = storageFault.code === 'ENOSPC' || storageFault.code === 'EDQUOT';
+      if (storageFault.transient) reply.header('retry-after', '60');
+      return replyAndClose(
+        request,
+        reply,
+        full ? 507 : 503,
+        `Cannot store uploads now: ${storageFault.summary} (${storageFault.code}); try again later`,
       );
     }
     request.log.warn({ err: error }, 'upload failed');

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
 import {
+  access,
   copyFile,
   mkdir,
   readdir,
@@ -97,6 +98,21 @@ export class LocalStorage implements Storage {
   }
 
   /**
+   * Creates a folder for an object. A recursive mkdir on a read-only volume reports ENOENT; the
+   * storage root's own write check then says what is really wrong (EROFS, EACCES).
+   */
+  private async makeFolder(folder: string): Promise<void> {
+    try {
+      await mkdir(folder, { recursive: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        await access(this.root, constants.W_OK);
+      }
+      throw error;
+    }
+  }
+
+  /**
    * Writes an object and its metadata under staging names (`.partial-<pid>-<random>`), then
    * renames the data into place first and the metadata after it, so a crash can leave a staging
    * file (expired by `deleteOlderThan`) or data without metadata (its type then comes from its
@@ -109,7 +125,7 @@ export class LocalStorage implements Storage {
     writeData: (staging: string) => Promise<unknown>,
   ): Promise<void> {
     const path = this.pathOf(key);
-    await mkdir(dirname(path), { recursive: true });
+    await this.makeFolder(dirname(path));
     const staging = `${path}${PARTIAL_MARK}${process.pid}-${randomBytes(4).toString('hex')}`;
     const metaStaging = `${staging}${META_SUFFIX}`;
     try {

@@ -79,3 +79,18 @@ export function describeStorageFault(error: unknown): StorageFault {
   }
   return { code: code ?? 'storage error', summary: 'storage failed', transient: true };
 }
+
+/**
+ * The fault when `error` comes from storage itself (a file-system code storage knows, an S3
+ * answer, an unsafe key); undefined for anything else (a client that hung up, a parser error),
+ * so a caller can tell "storage is full" from "your upload broke off".
+ */
+export function storageFaultOf(error: unknown): StorageFault | undefined {
+  if (error instanceof UnsafeStorageKeyError) return describeStorageFault(error);
+  const fault = error as { code?: unknown; $metadata?: { httpStatusCode?: number } };
+  if (typeof fault.$metadata?.httpStatusCode === 'number') return describeStorageFault(error);
+  if (typeof fault.code === 'string' && Object.hasOwn(FS_FAULTS, fault.code)) {
+    return describeStorageFault(error);
+  }
+  return undefined;
+}
