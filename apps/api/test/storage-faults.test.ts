@@ -52,6 +52,7 @@ describe.skipIf(!mountable)(
           width: 400,
           height: 400,
           channels: 3,
+          background: '#808080',
           noise: { type: 'gaussian', mean: 128, sigma: 60 },
         },
       })
