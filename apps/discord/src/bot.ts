@@ -1,4 +1,4 @@
-import { openConversionQueue } from '@bgremover/jobs';
+import { logRedisErrors, openConversionQueue, reconnectDelayMs } from '@bgremover/jobs';
 import { Client, Events, GatewayIntentBits, Partials } from 'discord.js';
 import { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
@@ -48,7 +48,13 @@ export async function startDiscordBot(
 ): Promise<RunningBot> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { app: 'discord' } });
   const queue = openConversionQueue(config.jobs.redisUrl, config.jobs.queueName);
-  const redis = new Redis(config.jobs.redisUrl, { maxRetriesPerRequest: 1 });
+  const redis = new Redis(config.jobs.redisUrl, {
+    maxRetriesPerRequest: 1,
+    retryStrategy: reconnectDelayMs,
+  });
+  // Through a Redis outage: logged (once per 10 s), not printed as "Unhandled error event".
+  logRedisErrors(redis, logger, 'redis');
+  logRedisErrors(queue, logger, 'queue');
   const bot: BotContext = { config, queue, redis, logger };
   const client = new Client({
     intents: botIntents(config.reactionTrigger),

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { openConversionQueue } from '@bgremover/jobs';
+import { logRedisErrors, openConversionQueue, reconnectDelayMs } from '@bgremover/jobs';
 import { App, type CustomRoute, type webApi } from '@slack/bolt';
 import { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
@@ -49,7 +49,13 @@ export async function startSlackApp(
 ): Promise<RunningSlackApp> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'slack' } });
   const queue = openConversionQueue(config.jobs.redisUrl, config.jobs.queueName);
-  const redis = new Redis(config.jobs.redisUrl, { maxRetriesPerRequest: 1 });
+  const redis = new Redis(config.jobs.redisUrl, {
+    maxRetriesPerRequest: 1,
+    retryStrategy: reconnectDelayMs,
+  });
+  // Through a Redis outage: logged (once per 10 s), not printed as "Unhandled error event".
+  logRedisErrors(redis, logger, 'redis');
+  logRedisErrors(queue, logger, 'queue');
   const inFlight = new Set<Promise<unknown>>();
   const track = async <T>(work: () => Promise<T>): Promise<T> => {
     const running = work();
