@@ -172,6 +172,9 @@ export class LocalStorage implements Storage {
     const path = this.pathOf(key);
     await rm(path, { force: true });
     await rm(`${path}${META_SUFFIX}`, { force: true });
+    // The object's folder (`inputs/<request>/`, `results/<job>/`) goes with its last object;
+    // rmdir refuses a folder that still holds anything.
+    if (dirname(path) !== this.root) await rmdir(dirname(path)).catch(() => undefined);
   }
 
   /**
