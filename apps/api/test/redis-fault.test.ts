@@ -4,79 +4,38 @@
  * every request refused during the outage leaves nothing behind, and afterwards the key's
  * in-flight count is back to zero (no leaked record, entry or upload).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestRedisServer } from '../../../test-support/redis-server.js';
 import { postForm, type Stack, startStack, waitForResults } from './api-harness.js';
 import { eventually, filesUnder } from './raw-http.js';
 
 const fixtures = fileURLToPath(new URL('../../../fixtures/images/', import.meta.url));
-let port: number;
 let dataDir: string;
-let redis: ChildProcess | undefined;
+let redis: TestRedisServer;
 let stack: Stack;
 let photo: Buffer;
 const image = { convert_to: 'image-backgroundremover', model: 'u2netp' };
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-/** This test's redis-server, persisting every write to its append-only file. */
-async function startRedis(): Promise<void> {
-  const child = spawn(
-    'redis-server',
-    [
-      ...['--port', String(port), '--dir', dataDir, '--save', ''],
-      ...['--appendonly', 'yes', '--appendfsync', 'always'],
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  redis = child;
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${output}`)));
-  });
-}
-
-async function killRedis(): Promise<void> {
-  const child = redis;
-  redis = undefined;
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-}
-
 beforeAll(async () => {
-  port = await freePort();
   dataDir = await mkdtemp(join(tmpdir(), 'bgremover-redis-fault-'));
-  await startRedis();
+  // Every write goes to its append-only file, so a restart after SIGKILL brings the state back.
+  redis = await TestRedisServer.start({ dataDir });
   stack = await startStack({
-    REDIS_URL: `redis://127.0.0.1:${port}`,
+    REDIS_URL: redis.url,
     WORKER_LOCK_MS: '3000',
     WORKER_STALLED_INTERVAL_MS: '1000',
   });
   photo = await sharp(`${fixtures}coffee.png`).resize(96).png().toBuffer();
 });
 afterAll(async () => {
-  if (!redis) await startRedis().catch(() => undefined);
+  if (!redis.running) await redis.start().catch(() => undefined);
   await stack?.close().catch(() => undefined);
-  await killRedis();
+  await redis.kill();
   await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -94,13 +53,13 @@ describe('Redis killed and restarted under a running batch', () => {
       accepted.push(String(answer.body.uuid));
     }
 
-    await killRedis();
+    await redis.kill();
     // Requests during the outage are refused, and leave nothing.
     for (let round = 0; round < 2; round++) {
       const answer = await convert();
       expect(answer.status).toBe(503);
     }
-    await startRedis();
+    await redis.start();
     await eventually(async () => stack.api.context.redis.status === 'ready');
 
     // One more after the restart, while the batch is still running, retried as a client does on

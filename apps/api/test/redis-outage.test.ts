@@ -1,9 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestRedisServer } from '../../../test-support/redis-server.js';
 import { postForm, type Stack, startStack } from './api-harness.js';
 import {
   convertHeaders,
@@ -15,61 +14,20 @@ import {
 } from './raw-http.js';
 
 const fixtures = fileURLToPath(new URL('../../../fixtures/images/', import.meta.url));
-let port: number;
-let redis: ChildProcess | undefined;
+let redis: TestRedisServer;
 let stack: Stack;
 let photo: Buffer;
 const image = { convert_to: 'image-backgroundremover' };
 
-/** A port nothing listens on now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-/** Starts this test's own redis-server (no persistence) and waits until it listens. */
-async function startRedis(): Promise<void> {
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--save', '', '--appendonly', 'no'],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  redis = child;
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${output}`)));
-  });
-}
-
-async function stopRedis(): Promise<void> {
-  const child = redis;
-  redis = undefined;
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-}
-
 beforeAll(async () => {
-  port = await freePort();
-  await startRedis();
-  stack = await startStack({ REDIS_URL: `redis://127.0.0.1:${port}` }, false);
+  redis = await TestRedisServer.start();
+  stack = await startStack({ REDIS_URL: redis.url }, false);
   photo = await sharp(`${fixtures}coffee.png`).resize(64).png().toBuffer();
 });
 afterAll(async () => {
-  if (!redis) await startRedis().catch(() => undefined);
+  if (!redis.running) await redis.start().catch(() => undefined);
   await stack?.close().catch(() => undefined);
-  await stopRedis();
+  await redis.kill();
 });
 
 const inputsDir = () => join(stack.storageDir, 'inputs');
@@ -109,7 +67,7 @@ describe('while Redis is unreachable', () => {
     await eventually(async () =>
       (await filesUnder(inputsDir())).some((name) => name.includes('.partial-')),
     );
-    await stopRedis();
+    await redis.kill();
     await eventually(redisDown);
     socket.write(body.subarray(150 * 1024));
     const staged = await response;
@@ -146,7 +104,7 @@ describe('while Redis is unreachable', () => {
   });
 
   it('once Redis is back, requests succeed again', async () => {
-    await startRedis();
+    await redis.start();
     await eventually(redisUp);
     const convert = await postForm(`${stack.baseUrl}/v1/convert/`, image, [
       ['files', 'c.png', photo],

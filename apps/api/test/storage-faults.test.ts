@@ -3,39 +3,29 @@
  * nothing left behind; uploads work again once space or write access returns. The storage is a
  * real tmpfs mounted for the test; where mounting is not allowed the test says so and skips.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
+import {
+  canMountTmpfs,
+  fillVolume,
+  mountTmpfs,
+  setWritable,
+  unmount,
+} from '../../../test-support/tmpfs.js';
 import { postForm, type Stack, startStack } from './api-harness.js';
 import { filesUnder } from './raw-http.js';
 
-const run = promisify(execFile);
-
-async function canMount(): Promise<boolean> {
-  const probe = await mkdtemp(join(tmpdir(), 'bgremover-mount-probe-'));
-  try {
-    await run('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe]);
-    await run('umount', [probe]);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await rm(probe, { recursive: true, force: true });
-  }
-}
-
-const mountable = await canMount();
+const mountable = await canMountTmpfs();
 let stack: Stack | undefined;
 let volume: string | undefined;
 
 afterAll(async () => {
   await stack?.close().catch(() => undefined);
   if (volume) {
-    await run('umount', ['-l', volume]).catch(() => undefined);
+    await unmount(volume);
     await rm(volume, { recursive: true, force: true });
   }
 });
@@ -45,7 +35,7 @@ describe.skipIf(!mountable)(
   () => {
     it('answers 507 / 503 naming the fault, never a path, and accepts again once it clears', async () => {
       volume = await mkdtemp(join(tmpdir(), 'bgremover-api-volume-'));
-      await run('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', volume]);
+      await mountTmpfs(volume, '1m');
       stack = await startStack({ STORAGE_DIR: volume }, false);
       const photo = await sharp({
         create: {
@@ -63,8 +53,7 @@ describe.skipIf(!mountable)(
           ['files', 'photo.png', photo],
         ]);
 
-      const filler = join(volume, 'filler');
-      await run('sh', ['-c', `dd if=/dev/zero of=${filler} bs=64k 2>/dev/null || true`]);
+      const filler = await fillVolume(volume);
       const full = await convert();
       expect(full.status).toBe(507);
       expect(full.body.error).toBe(
@@ -76,7 +65,7 @@ describe.skipIf(!mountable)(
       ).toEqual([]);
 
       await rm(filler);
-      await run('mount', ['-o', 'remount,ro', volume]);
+      await setWritable(volume, false);
       const readOnly = await convert();
       expect(readOnly.status).toBe(503);
       expect(readOnly.headers.get('retry-after')).toBe('60');
@@ -85,7 +74,7 @@ describe.skipIf(!mountable)(
       );
       expect(JSON.stringify(readOnly.body)).not.toContain(volume);
 
-      await run('mount', ['-o', 'remount,rw', volume]);
+      await setWritable(volume, true);
       expect((await convert()).status).toBe(200);
     });
   },

@@ -4,61 +4,23 @@
  * than stderr as "Unhandled error event", and once Redis is back the worker reconnects within
  * seconds and runs new jobs.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { connect, createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
+import { TestRedisServer } from '../../../test-support/redis-server.js';
 import { loadWorkerConfig } from '../src/config.js';
 import { type RunningWorker, startConversionWorker } from '../src/worker.js';
 import { smallPhoto } from './fixtures.js';
 import { freshQueue, submitApiRequest, type TestQueue, waitFor } from './harness.js';
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  await waitFor(() => canConnect(port), 10_000);
-  return child;
-}
-
-function canConnect(port: number): Promise<true | undefined> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1', () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(undefined));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-}
-
-let redis: ChildProcess | undefined;
+let redis: TestRedisServer | undefined;
 let worker: RunningWorker | undefined;
 let testQueue: TestQueue | undefined;
 
 afterAll(async () => {
   await worker?.close().catch(() => undefined);
   await testQueue?.close().catch(() => undefined);
-  if (redis) await stop(redis);
+  await redis?.kill();
 });
 
 async function health(port: number): Promise<{ status: number; ms: number }> {
@@ -71,9 +33,8 @@ async function health(port: number): Promise<{ status: number; ms: number }> {
 
 describe('a worker through a Redis outage', () => {
   it('answers /healthz 503 while Redis is down, logs the errors, and runs jobs once it is back', async () => {
-    const port = await freePort();
-    const url = `redis://127.0.0.1:${port}`;
-    redis = await startRedis(port);
+    redis = await TestRedisServer.start();
+    const url = redis.url;
     testQueue = await freshQueue({ REDIS_URL: url });
     const lines: string[] = [];
     const logger = pino(
@@ -88,7 +49,7 @@ describe('a worker through a Redis outage', () => {
     worker = await startConversionWorker(loadWorkerConfig(testQueue.env), { logger });
     expect((await health(worker.healthPort)).status).toBe(200);
 
-    await stop(redis);
+    await redis.kill();
     const down = await waitFor(async () => {
       const answer = await health(worker!.healthPort);
       return answer.status === 503 ? answer : undefined;
@@ -97,7 +58,7 @@ describe('a worker through a Redis outage', () => {
     expect(down.ms).toBeLessThan(3_000);
     await waitFor(async () => lines.some((line) => line.includes('Redis connection error')));
 
-    redis = await startRedis(port);
+    await redis.start();
     const backAt = Date.now();
     await waitFor(async () => (await health(worker!.healthPort)).status === 200, 15_000);
     const { requestId } = await submitApiRequest(testQueue, [

@@ -4,34 +4,24 @@
  * with its pixels, when space or write access returns. The volume is a real tmpfs mounted over
  * the test's storage folder; where mounting is not allowed the tests say so and are skipped.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
+import {
+  canMountTmpfs,
+  fillVolume,
+  mountTmpfs,
+  setWritable,
+  unmount,
+} from '../../../test-support/tmpfs.js';
 import { loadWorkerConfig } from '../src/config.js';
 import { type RunningWorker, startConversionWorker } from '../src/worker.js';
 import { smallPhoto } from './fixtures.js';
 import { freshQueue, submitApiRequest, type TestQueue, waitFor } from './harness.js';
 
-const run = promisify(execFile);
-
-async function canMount(): Promise<boolean> {
-  const probe = await mkdtemp(join(tmpdir(), 'bgremover-mount-probe-'));
-  try {
-    await run('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe]);
-    await run('umount', [probe]);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await rm(probe, { recursive: true, force: true });
-  }
-}
-
-const mountable = await canMount();
+const mountable = await canMountTmpfs();
 let testQueue: TestQueue | undefined;
 let worker: RunningWorker | undefined;
 let mounted: string | undefined;
@@ -39,7 +29,7 @@ let mounted: string | undefined;
 afterEach(async () => {
   await worker?.close();
   worker = undefined;
-  if (mounted) await run('umount', ['-l', mounted]).catch(() => undefined);
+  if (mounted) await unmount(mounted);
   mounted = undefined;
   await testQueue?.close();
   testQueue = undefined;
@@ -48,7 +38,7 @@ afterEach(async () => {
 /** A fresh queue whose storage folder is a small tmpfs of its own. */
 async function queueOnSmallVolume(): Promise<TestQueue> {
   testQueue = await freshQueue({ STORAGE_RETRY_BUDGET_MS: '120000' });
-  await run('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', testQueue.storageDir]);
+  await mountTmpfs(testQueue.storageDir, '2m');
   mounted = testQueue.storageDir;
   return testQueue;
 }
@@ -76,8 +66,7 @@ describe.skipIf(!mountable)('storage faults under running jobs (tmpfs; needs mou
       { filename: 'cup.png', bytes: await smallPhoto() },
     ]);
     // Fill what is left of the volume, then start the worker.
-    const filler = join(q.storageDir, 'filler');
-    await run('sh', ['-c', `dd if=/dev/zero of=${filler} bs=64k 2>/dev/null || true`]);
+    const filler = await fillVolume(q.storageDir);
     worker = await startConversionWorker(loadWorkerConfig(q.env));
     const warned = await waitFor(async () => {
       const job = await q.queue.getJob(jobIds[0]!);
@@ -96,11 +85,11 @@ describe.skipIf(!mountable)('storage faults under running jobs (tmpfs; needs mou
     const { requestId, jobIds } = await submitApiRequest(q, [
       { filename: 'cup.png', bytes: await smallPhoto() },
     ]);
-    await run('mount', ['-o', 'remount,ro', q.storageDir]);
+    await setWritable(q.storageDir, false);
     worker = await startConversionWorker(loadWorkerConfig(q.env));
     await new Promise((resolve) => setTimeout(resolve, 4_000));
     expect(await (await q.queue.getJob(jobIds[0]!))?.getState()).toBe('active');
-    await run('mount', ['-o', 'remount,rw', q.storageDir]);
+    await setWritable(q.storageDir, true);
     await expectCutout(q, requestId);
     expect((await q.queue.getJob(jobIds[0]!))?.attemptsMade).toBe(1);
   });
