@@ -117,6 +117,25 @@ export class UploadGuard {
 }
 
 /** "30 s", "1.5 s", "30 min". */
+/**
+ * Yields a request's multipart parts until the parser is done, and rejects with the guard's
+ * reason as soon as the guard cuts the upload. The guard starts watching after the first
+ * `next()`, which is what pipes the request into the parser.
+ */
+export async function* guardedParts<T>(
+  parts: AsyncIterator<T>,
+  guard: UploadGuard,
+): AsyncGenerator<T> {
+  let next = parts.next();
+  guard.watch();
+  for (;;) {
+    const result = await Promise.race([next, guard.aborted]);
+    if (result.done) return;
+    yield result.value;
+    next = parts.next();
+  }
+}
+
 export function formatDuration(ms: number): string {
   if (ms >= 120_000) return `${Number((ms / 60_000).toFixed(1))} min`;
   return `${Number((ms / 1000).toFixed(1))} s`;

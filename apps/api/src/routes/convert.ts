@@ -23,7 +23,13 @@ import { authenticate } from '../api-keys.js';
 import { type ApiContext, errorBody } from '../context.js';
 import { replyQueueUnavailable } from '../queue-unavailable.js';
 import { takeRateLimitToken } from '../rate-limit.js';
-import { boundaryOf, replyAndClose, UploadAbortedError, UploadGuard } from '../upload-guard.js';
+import {
+  boundaryOf,
+  guardedParts,
+  replyAndClose,
+  UploadAbortedError,
+  UploadGuard,
+} from '../upload-guard.js';
 import { formatBytes, roleOfField, storeUpload, type Upload, uploadKey } from '../uploads.js';
 
 /** Longest form field value; a longer one is refused (400), never cut. */
@@ -121,13 +127,7 @@ async function handleUpload(
         },
       })
       [Symbol.asyncIterator]();
-    // The first next() pipes the request into the parser; only then may the guard listen.
-    let next = parts.next();
-    guard.watch();
-    for (; ; next = parts.next()) {
-      const result = await Promise.race([next, guard.aborted]);
-      if (result.done) break;
-      const part = result.value;
+    for await (const part of guardedParts(parts, guard)) {
       if (part.type === 'field') {
         const problem = fieldProblem(part.fieldname, part.valueTruncated, fields);
         if (problem) throw new UploadAbortedError(400, problem);

@@ -2,7 +2,7 @@ import { type ApiRequestRecord, jobsAheadOf, resultDownloadPath } from '@bgremov
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type ApiContext, errorBody } from '../context.js';
 import { replyQueueUnavailable } from '../queue-unavailable.js';
-import { replyAndClose, UploadAbortedError, UploadGuard } from '../upload-guard.js';
+import { guardedParts, replyAndClose, UploadAbortedError, UploadGuard } from '../upload-guard.js';
 
 /** The request ids /v1/convert/ issues: randomUUID()'s lowercase 8-4-4-4-12 form. */
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -127,12 +127,7 @@ async function readUuid(request: FastifyRequest, context: ApiContext): Promise<s
       const parts = request
         .parts({ limits: { files: 0, fields: 20, fieldSize: 1024 } })
         [Symbol.asyncIterator]();
-      let next = parts.next();
-      guard.watch();
-      for (; ; next = parts.next()) {
-        const result = await Promise.race([next, guard.aborted]);
-        if (result.done) break;
-        const part = result.value;
+      for await (const part of guardedParts(parts, guard)) {
         if (part.type === 'field' && part.fieldname === 'uuid') uuid = String(part.value).trim();
       }
     } catch (error) {
