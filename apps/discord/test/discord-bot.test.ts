@@ -17,7 +17,7 @@ import { makeLavfiClip } from '../../../test-support/lavfi-clip.js';
 import { type RunningBot, startDiscordBot } from '../src/bot.js';
 import { loadDiscordConfig } from '../src/config.js';
 import { registerCommands } from '../src/register-commands.js';
-import { DiscordStandIn, type RecordedRequest, snowflake } from './discord-stand-in.js';
+import { DiscordStandIn, type RecordedRequest, snowflake } from '../../../test-support/discord/discord-stand-in.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PUBLIC_BASE_URL = 'https://bgremover.example.test';

@@ -12,13 +12,13 @@ import {
   JSON_TYPE,
   postSigned,
   slackSignature,
-} from './signed-requests.js';
+} from '../../../test-support/slack/signed-requests.js';
 import {
   type RecordedCall,
   type SlackStandIn,
   type StandInFile,
   startSlackStandIn,
-} from './slack-stand-in.js';
+} from '../../../test-support/slack/slack-stand-in.js';
 import {
   BOT_TOKEN,
   PUBLIC_BASE_URL,

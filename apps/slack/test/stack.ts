@@ -18,7 +18,7 @@ import type { Queue } from 'bullmq';
 import sharp from 'sharp';
 import { type RunningSlackApp, startSlackApp } from '../src/app.js';
 import { loadSlackConfig } from '../src/config.js';
-import type { SlackStandIn } from './slack-stand-in.js';
+import type { SlackStandIn } from '../../../test-support/slack/slack-stand-in.js';
 
 export const BOT_TOKEN = 'xoxb-test-bot-token';
 export const SIGNING_SECRET = 'test-signing-secret';

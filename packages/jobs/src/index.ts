@@ -4,8 +4,11 @@
  */
 export * from './api-requests.js';
 export * from './config.js';
+export * from './delivery.js';
+export * from './delivery-worker.js';
 export * from './enqueue.js';
 export * from './job-data.js';
+export * from './job-progress.js';
 export * from './queue.js';
 export * from './queue-position.js';
 export * from './redis.js';

@@ -2,9 +2,9 @@ import { z } from 'zod';
 
 /**
  * Where a job's input bytes are. Never the bytes themselves: Redis only ever holds references.
- * `storage`: a key in our storage (API uploads). `url`: a chat attachment the worker fetches
- * itself, only from allow-listed hosts; `auth` names the credential the worker adds (the token
- * itself never goes into Redis).
+ * `storage`: a key in our storage (API uploads, and files the chat apps fetched with their own
+ * tokens). `url`: a public link (Discord's CDN, a `/removebg url:`) the worker fetches itself,
+ * only from allow-listed hosts; workers hold no platform credentials.
  */
 export const inputReferenceSchema = z.discriminatedUnion('kind', [
   z.object({
@@ -16,7 +16,6 @@ export const inputReferenceSchema = z.discriminatedUnion('kind', [
     kind: z.literal('url'),
     url: z.url(),
     filename: z.string().min(1),
-    auth: z.enum(['none', 'slack-bot']).default('none'),
   }),
 ]);
 export type InputReference = z.infer<typeof inputReferenceSchema>;

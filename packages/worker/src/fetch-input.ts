@@ -18,8 +18,6 @@ export interface FetchInputOptions {
   attachmentHosts: readonly string[];
   maxBytes: number;
   timeoutMs: number;
-  /** Credentials added per `auth` kind (e.g. the Slack bot token); never stored in jobs. */
-  authHeaders?: Partial<Record<'slack-bot', string>>;
   /**
    * Names, addresses and CIDRs that may be fetched although they are loopback/private/link-local,
    * and over plain http (ALLOW_PRIVATE_FETCH_HOSTS). Default: none.
@@ -57,7 +55,7 @@ export async function fetchInput(
     }
     return target;
   }
-  await downloadAttachment(reference.url, target, reference.auth, options);
+  await downloadAttachment(reference.url, target, options);
   return target;
 }
 
@@ -80,7 +78,6 @@ const NOT_A_FILE = new Set([
 async function downloadAttachment(
   url: string,
   target: string,
-  auth: 'none' | 'slack-bot',
   options: FetchInputOptions,
 ): Promise<void> {
   let parsed: URL;
@@ -89,24 +86,14 @@ async function downloadAttachment(
   } catch {
     throw new InputRefusedError('The attachment link is not a valid URL');
   }
-  // The first host is checked before anything else, so a missing token is reported only for
-  // links the worker would fetch at all.
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   if (!isAllowedHost(host, options.attachmentHosts)) {
     throw new InputRefusedError(
       `Attachments are only fetched from ${options.attachmentHosts.join(', ')}, not ${host}`,
     );
   }
-  const headers: Record<string, string> = {};
-  const token = auth === 'slack-bot' ? options.authHeaders?.['slack-bot'] : undefined;
-  if (auth === 'slack-bot' && !token) {
-    throw new InputRefusedError(
-      'This worker has no Slack bot token (SLACK_BOT_TOKEN), so it cannot fetch Slack files',
-    );
-  }
-  if (token) headers.authorization = `Bearer ${token}`;
   const { response, url: finalUrl } = await safeFetch(
-    { url, headers, signal: AbortSignal.timeout(options.timeoutMs) },
+    { url, headers: {}, signal: AbortSignal.timeout(options.timeoutMs) },
     {
       allowedHosts: options.attachmentHosts,
       allowPrivate: options.allowPrivateHosts ?? [],

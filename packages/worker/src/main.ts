@@ -4,15 +4,10 @@
  * then finishes the jobs in hand and exits. Configuration is the environment (README).
  */
 import { loadWorkerConfig } from './config.js';
-import { chatDeliveryFromEnv } from './reply/chat-adapters.js';
 import { startConversionWorker } from './worker.js';
 
 const config = loadWorkerConfig();
-const { kinds, ...delivery } = chatDeliveryFromEnv();
-const running = await startConversionWorker(config, delivery);
-process.stdout.write(
-  `${JSON.stringify({ msg: 'delivering to', kinds, worker: config.workerId })}\n`,
-);
+const running = await startConversionWorker(config);
 
 let stopping = false;
 async function stop(signal: string): Promise<void> {

@@ -1,5 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { type CoreConfig, isBgRemoverError, ModelDownloadError } from '@bgremover/core';
 import {
@@ -8,7 +7,6 @@ import {
   conversionJobDataSchema,
   resultStorageKey,
   type Storage,
-  safeFileName,
 } from '@bgremover/jobs';
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -76,8 +74,9 @@ export async function processConversionJob(
   const jobSignal = signal ? AbortSignal.any([signal, deadline]) : deadline;
   // Named after this process, so that housekeeping can tell a dead worker's folders.
   const scratchDir = await mkdtemp(scratchPrefix());
+  const reportProgress = progressReporter(job);
   const progress = (update: JobProgress) => {
-    job.updateProgress(update).catch(() => undefined);
+    reportProgress(update);
     adapter.reportProgress?.(data.target, update, context).catch(() => undefined);
   };
   try {
@@ -115,7 +114,6 @@ export async function processConversionJob(
       filename: output.filename,
       contentType: output.contentType,
       bytes,
-      localPath: output.body.kind === 'file' ? output.body.path : await spill(output, scratchDir),
       model: output.model,
       warnings: output.warnings,
     };
@@ -152,6 +150,29 @@ export async function processConversionJob(
   } finally {
     await rm(scratchDir, { recursive: true, force: true });
   }
+}
+
+/** Least time between two progress reports of one stage (each report is a Redis write and an event). */
+export const PROGRESS_INTERVAL_MS = 1_000;
+
+/**
+ * Reports a job's progress to BullMQ (and so to QueueEvents listeners: the chat apps) at every
+ * change of stage, and within a stage at most every `PROGRESS_INTERVAL_MS`: a video reports per
+ * frame, which would otherwise be a Redis write and an event per frame.
+ */
+function progressReporter(job: Job<ConversionJobData, ConversionJobResult>) {
+  let lastStage: JobProgress['stage'] | undefined;
+  let lastAt = 0;
+  return (update: JobProgress) => {
+    const now = performance.now();
+    const framesFinished =
+      update.framesTotal !== undefined && update.framesDone === update.framesTotal;
+    if (update.stage === lastStage && !framesFinished && now - lastAt < PROGRESS_INTERVAL_MS)
+      return;
+    lastStage = update.stage;
+    lastAt = now;
+    job.updateProgress(update).catch(() => undefined);
+  };
 }
 
 /** Each job's deadline when the worker's configuration names none: 30 min (video), 5 min (image). */
@@ -265,13 +286,6 @@ async function storeOutput(
 
 /** Five minutes: long enough for an operator to clear a full disk. */
 const DEFAULT_STORAGE_RETRY_BUDGET_MS = 5 * 60_000;
-
-async function spill(output: MediaOutput, dir: string): Promise<string> {
-  if (output.body.kind === 'file') return output.body.path;
-  const path = join(dir, safeFileName(output.filename));
-  await writeFile(path, output.body.data);
-  return path;
-}
 
 /**
  * Delivers at most once per job: a job retried after its worker died between delivering and

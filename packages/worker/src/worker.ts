@@ -20,6 +20,7 @@ import { WorkerMetrics } from './metrics.js';
 import { type MediaRunner, processConversionJob } from './process-job.js';
 import type { ReplyAdapters } from './reply/adapter.js';
 import { ApiReplyAdapter } from './reply/api-adapter.js';
+import { DeliveryQueueAdapter } from './reply/delivery-queue-adapter.js';
 
 export interface RunningWorker {
   worker: Worker<ConversionJobData, ConversionJobResult>;
@@ -35,11 +36,7 @@ export interface RunningWorker {
 
 export interface StartWorkerOptions {
   logger?: Logger;
-  /** Delivery adapters for chat targets (the api adapter is always present). */
-  adapters?: ReplyAdapters;
   runners?: Partial<Record<ConversionJobData['mediaKind'], MediaRunner>>;
-  /** The Slack bot token the worker sends when fetching `slack-bot` inputs (files.slack.com). */
-  slackBotToken?: string;
 }
 
 /**
@@ -63,7 +60,17 @@ export async function startConversionWorker(
   const requests = new ApiRequestStore(redis, config.jobs.resultTtlMs);
   const queue = openConversionQueue(config.jobs.redisUrl, config.jobs.queueName, 'worker');
   const metrics = new WorkerMetrics();
-  const adapters: ReplyAdapters = { api: new ApiReplyAdapter(requests), ...options.adapters };
+  // Chat outcomes go to the chat apps' delivery queues: the worker holds no chat token.
+  const handOff = new DeliveryQueueAdapter(
+    config.jobs.redisUrl,
+    config.jobs.queueName,
+    config.jobs.resultTtlMs,
+  );
+  const adapters: ReplyAdapters = {
+    api: new ApiReplyAdapter(requests),
+    discord: handOff,
+    slack: handOff,
+  };
 
   const ttlSeconds = Math.max(1, Math.round(config.jobs.resultTtlMs / 1000));
   const worker = new Worker<ConversionJobData, ConversionJobResult>(
@@ -85,9 +92,6 @@ export async function startConversionWorker(
               allowPrivateHosts: config.allowPrivateFetchHosts,
               maxBytes: config.maxInputBytes,
               timeoutMs: config.fetchTimeoutMs,
-              ...(options.slackBotToken
-                ? { authHeaders: { 'slack-bot': options.slackBotToken } }
-                : {}),
             },
             ...(options.runners ? { runners: options.runners } : {}),
             deliveryMarkerTtlMs: config.jobs.resultTtlMs,
@@ -173,6 +177,7 @@ export async function startConversionWorker(
       stopHousekeeping();
       await worker.close();
       await queue.close();
+      await handOff.close();
       await closeServer(health.server);
       await redis.quit();
       await releaseModels();

@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadWorkerConfig } from '../src/config.js';
 import { InputRefusedError, TransientError } from '../src/errors.js';
 import { type FetchInputOptions, fetchInput } from '../src/fetch-input.js';
-import { isPrivateAddress } from '../src/safe-fetch.js';
+import { isPrivateAddress, safeFetch } from '../src/safe-fetch.js';
 
 /** A loopback HTTP server on `host` (127.0.0.1, or another 127/8 address as a second "host"). */
 interface TestServer {
@@ -67,8 +67,8 @@ function options(overrides: Partial<FetchInputOptions> = {}): FetchInputOptions 
   };
 }
 
-function fetchUrl(url: string, opts: FetchInputOptions, auth: 'none' | 'slack-bot' = 'none') {
-  return fetchInput({ kind: 'url', url, filename: 'photo.png', auth }, opts);
+function fetchUrl(url: string, opts: FetchInputOptions) {
+  return fetchInput({ kind: 'url', url, filename: 'photo.png' }, opts);
 }
 
 const servePng: RequestListener = (_request, response) => {
@@ -162,12 +162,21 @@ describe('redirects', () => {
       if (request.url === '/first') response.writeHead(302, { location: '/second' }).end();
       else response.writeHead(302, { location: `${other.origin}/file.png` }).end();
     });
-    const path = await fetchUrl(
-      `${start.origin}/first`,
-      options({ authHeaders: { 'slack-bot': 'xoxb-test-token' } }),
-      'slack-bot',
+    const { response } = await safeFetch(
+      {
+        url: `${start.origin}/first`,
+        headers: { authorization: 'Bearer xoxb-test-token' },
+        signal: AbortSignal.timeout(10_000),
+      },
+      {
+        allowedHosts: ['127.0.0.1', '127.0.0.2'],
+        allowPrivate: ['127.0.0.1', '127.0.0.2'],
+        maxRedirects: 5,
+      },
     );
-    expect(await readFile(path)).toEqual(PNG);
+    const chunks: Buffer[] = [];
+    for await (const chunk of response) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks)).toEqual(PNG);
     expect(start.requests.map((request) => request.headers.authorization)).toEqual([
       'Bearer xoxb-test-token',
       'Bearer xoxb-test-token',

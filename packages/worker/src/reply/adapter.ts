@@ -1,4 +1,7 @@
-import type { ReplyTarget } from '@bgremover/jobs';
+import type { JobProgress, ReplyTarget } from '@bgremover/jobs';
+
+export type { JobProgress } from '@bgremover/jobs';
+
 import type { Logger } from 'pino';
 
 /** A finished result, ready to be delivered to where the request came from. */
@@ -9,18 +12,8 @@ export interface DeliverableResult {
   filename: string;
   contentType: string;
   bytes: number;
-  /** The result as a local file, for adapters that upload bytes (Discord, Slack). */
-  localPath: string;
   model: string;
   warnings: string[];
-}
-
-/** How far a job is, as reported to QueueEvents and to adapters that show progress. */
-export interface JobProgress {
-  stage: 'fetching' | 'processing' | 'storing' | 'delivering';
-  percent: number;
-  framesDone?: number;
-  framesTotal?: number;
 }
 
 export interface ReplyContext {
@@ -30,7 +23,8 @@ export interface ReplyContext {
 
 /**
  * Delivers a job's outcome to one kind of reply target. One adapter per kind: `api` marks the
- * request's file done or failed; `discord` and `slack` post into the channel or thread.
+ * request's file done or failed; `discord` and `slack` hand the outcome to the chat app's
+ * delivery queue (the app posts it).
  * Implementations must tolerate being called again for the same job (a retry after a crash).
  */
 export interface ReplyAdapter<T extends ReplyTarget = ReplyTarget> {
