@@ -1,7 +1,7 @@
 import { type CoreConfig, loadCoreConfig, parseEnvironment } from '@bgremover/core';
 import { type JobsConfig, loadJobsConfig } from '@bgremover/jobs';
 import { z } from 'zod';
-import { type ApiKeyEntry, parseApiKeys } from './api-keys.js';
+import { type ApiKeyEntry, authenticate, parseApiKeys } from './api-keys.js';
 
 /** The API's own environment variables (core's and the queue's are read too). */
 export const apiEnvSchema = z.object({
@@ -24,6 +24,7 @@ export const apiEnvSchema = z.object({
     .min(1)
     .default(30 * 60 * 1000),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  WEB_PAGE_API_KEY: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -49,17 +50,23 @@ export interface ApiConfig {
   /** On shutdown, how long open uploads may go on before they are cut and the server closes. */
   shutdownGraceMs: number;
   logLevel: z.infer<typeof apiEnvSchema>['LOG_LEVEL'];
+  /**
+   * A key the web page at `/` uses for everyone who opens it (WEB_PAGE_API_KEY): off unless the
+   * operator sets it, since anyone who can load the page can then read and use the key.
+   */
+  webPageApiKey: string | undefined;
 }
 
 /** Reads the API's settings from the environment; throws naming a bad or missing variable. */
 export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   const v = parseEnvironment(apiEnvSchema, env);
+  const apiKeys = parseApiKeys(v.API_KEYS);
   return {
     core: loadCoreConfig(env),
     jobs: loadJobsConfig(env),
     host: v.API_HOST,
     port: v.API_PORT,
-    apiKeys: parseApiKeys(v.API_KEYS),
+    apiKeys,
     maxUploadBytes: v.MAX_UPLOAD_BYTES,
     maxFilesPerRequest: v.MAX_FILES_PER_REQUEST,
     rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE,
@@ -69,6 +76,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     uploadTimeoutMs: v.UPLOAD_TIMEOUT_MS,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
     logLevel: v.LOG_LEVEL,
+    webPageApiKey: checkWebPageApiKey(v.WEB_PAGE_API_KEY, apiKeys),
   };
 }
 
@@ -88,4 +96,15 @@ function parseRateLimitOverrides(text: string): Record<string, number> {
     overrides[name] = limit;
   }
   return overrides;
+}
+
+/** WEB_PAGE_API_KEY, which must be one of API_KEYS' keys (a page with a refused key is no use). */
+function checkWebPageApiKey(key: string | undefined, apiKeys: ApiKeyEntry[]): string | undefined {
+  if (key === undefined) return undefined;
+  if (!authenticate(key, apiKeys)) {
+    throw new Error(
+      'Invalid configuration: WEB_PAGE_API_KEY is not one of the keys in API_KEYS (give the key itself, not its sha256)',
+    );
+  }
+  return key;
 }

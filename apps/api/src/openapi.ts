@@ -95,6 +95,22 @@ export function buildOpenApiDocument(): Record<string, unknown> {
               items: { type: 'string' },
               description: 'Notes per finished file (beyond the seed)',
             },
+            progress: {
+              type: 'array',
+              description:
+                'Beyond the seed: per started file of an unfinished request, the stage (fetching, processing, storing, delivering), percent and, for videos, frames done and total',
+              items: {
+                type: 'object',
+                properties: {
+                  filename: { type: 'string' },
+                  stage: { type: 'string' },
+                  percent: { type: 'number' },
+                  frames_done: { type: 'integer' },
+                  frames_total: { type: 'integer' },
+                },
+                required: ['filename', 'stage', 'percent'],
+              },
+            },
           },
         },
       },

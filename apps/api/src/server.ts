@@ -10,6 +10,7 @@ import { registerFileRoutes } from './routes/files.js';
 import { registerResultsRoute } from './routes/results.js';
 import { registerServiceRoutes } from './routes/service.js';
 import { UploadAbortedError } from './upload-guard.js';
+import { registerWebPageRoutes } from './web-page.js';
 
 export interface ApiServer {
   app: FastifyInstance;
@@ -24,7 +25,8 @@ export interface ApiServer {
 
 /**
  * Builds the HTTP API (not yet listening): the seed's `/v1/convert/` and `/v1/results/`, file
- * downloads, `/healthz`, `/openapi.json` and `/docs`, with every error as `{"error": "..."}`.
+ * downloads, `/healthz`, `/openapi.json`, `/docs` and the web page at `/` (web-page.ts), with
+ * every error as `{"error": "..."}`.
  */
 export async function buildApiServer(config: ApiConfig): Promise<ApiServer> {
   const redis = new Redis(config.jobs.redisUrl, {
@@ -90,6 +92,7 @@ export async function buildApiServer(config: ApiConfig): Promise<ApiServer> {
   registerResultsRoute(app, context);
   registerFileRoutes(app, context);
   registerServiceRoutes(app, context);
+  registerWebPageRoutes(app, context);
   return {
     app,
     context,

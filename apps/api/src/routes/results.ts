@@ -16,6 +16,20 @@ export interface ResultsBody {
   errors: string[];
   /** Ours, beyond the seed: notes per finished file (e.g. which model ran instead of another). */
   warnings: string[];
+  /**
+   * Ours, beyond the seed: how each started file of an unfinished request is getting on, as its
+   * worker reports it (stage, percent, and frames for videos).
+   */
+  progress: FileProgress[];
+}
+
+/** One started file's progress, from its job (`job.updateProgress` in the worker). */
+export interface FileProgress {
+  filename: string;
+  stage: string;
+  percent: number;
+  frames_done?: number;
+  frames_total?: number;
 }
 
 /**
@@ -78,15 +92,57 @@ async function describe(record: ApiRequestRecord, context: ApiContext): Promise<
       failed.push({ filename: file.filename, error: file.error });
     }
   }
+  const [queueCount, progress] = record.finished
+    ? [0, []]
+    : await Promise.all([jobsAhead(record, context), progressOf(record, context)]);
   return {
     files,
     failed,
     finished: record.finished,
-    queue_count: record.finished ? 0 : await jobsAhead(record, context),
+    queue_count: queueCount,
     warnings,
+    progress,
     errors: failed.map((file) =>
       file.error.startsWith(file.filename) ? file.error : `${file.filename}: ${file.error}`,
     ),
+  };
+}
+
+/**
+ * The progress the workers reported for the request's started files: one HGET per started file,
+ * sent together (none when nothing has started).
+ */
+async function progressOf(record: ApiRequestRecord, context: ApiContext): Promise<FileProgress[]> {
+  const started = record.files.filter((file) => file.state === 'queued' && file.started);
+  if (started.length === 0) return [];
+  const pipeline = context.redis.pipeline();
+  for (const file of started) pipeline.hget(context.queue.toKey(file.jobId), 'progress');
+  const answers = (await pipeline.exec()) ?? [];
+  const progress: FileProgress[] = [];
+  started.forEach((file, index) => {
+    const [error, raw] = answers[index] ?? [];
+    if (error || typeof raw !== 'string') return;
+    const reported = parseProgress(raw);
+    if (reported) progress.push({ filename: file.filename, ...reported });
+  });
+  return progress;
+}
+
+function parseProgress(raw: string): Omit<FileProgress, 'filename'> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { stage, percent, framesDone, framesTotal } = value as Record<string, unknown>;
+  if (typeof stage !== 'string' || typeof percent !== 'number') return undefined;
+  return {
+    stage,
+    percent,
+    ...(typeof framesDone === 'number' ? { frames_done: framesDone } : {}),
+    ...(typeof framesTotal === 'number' ? { frames_total: framesTotal } : {}),
   };
 }
 
