@@ -176,7 +176,7 @@ function sendAsset(request: FastifyRequest, reply: FastifyReply, file: StaticAss
       .header('x-frame-options', 'DENY');
   }
   const presented = request.headers['if-none-match'];
-  if (presented && presented.split(',').some((tag) => tag.trim() === file.etag)) {
+  if (presented?.split(',').some((tag) => tag.trim() === file.etag)) {
     return reply.code(304).send();
   }
   return reply.type(file.type).send(file.body);

@@ -8,6 +8,8 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLavfiClip } from '../../../test-support/lavfi-clip.js';
+import { loadApiConfig } from '../src/config.js';
+import { buildApiServer } from '../src/server.js';
 import { WEB_PAGE_CSP } from '../src/web-page.js';
 import { API_KEY, postForm, type Stack, startStack } from './api-harness.js';
 
@@ -90,6 +92,23 @@ describe('GET / and its assets', () => {
   });
 });
 
+describe('WEB_PAGE_API_KEY', () => {
+  it('is off by default, must be one of API_KEYS, and is handed to the page when set', async () => {
+    expect(loadApiConfig(stack.env).webPageApiKey).toBeUndefined();
+    expect(() => loadApiConfig({ ...stack.env, WEB_PAGE_API_KEY: 'not-a-key' })).toThrow(
+      /WEB_PAGE_API_KEY is not one of the keys in API_KEYS/,
+    );
+    const api = await buildApiServer(loadApiConfig({ ...stack.env, WEB_PAGE_API_KEY: API_KEY }));
+    try {
+      const response = await api.app.inject({ method: 'GET', url: '/v1/form-schema' });
+      expect(response.json()).toMatchObject({ page_api_key: API_KEY });
+      expect(response.headers['cache-control']).toBe('no-store');
+    } finally {
+      await api.close();
+    }
+  });
+});
+
 describe('the page in Chromium', () => {
   let browser: Browser;
   let page: Page;
@@ -148,15 +167,42 @@ describe('the page in Chromium', () => {
     await page.locator('#param-video_format').selectOption('webm');
     await screenshot('web-page-before.png');
 
+    // The worker is paused while the files go in, so their queue places and a video's frame
+    // progress can be seen for certain before it runs them.
+    const worker = stack.worker?.worker;
+    if (!worker) throw new Error('the harness started no worker');
+    await worker.pause();
     await page.locator('#file-input').setInputFiles([photo, clip, notes]);
     const rows = page.locator('#results > li');
     await expect.poll(() => rows.count()).toBe(3);
+    const status = (name: string) => rows.filter({ hasText: name }).locator('.status');
+    // Images run before videos: the photo is next, the clip has one job ahead.
+    await expect.poll(() => status('clip.mp4').textContent()).toBe('In the queue: 1 job ahead');
+    await expect.poll(() => status('astronaut.png').textContent()).toBe('Waiting for a worker…');
+    // A worker's progress report on the clip, as process-job.ts sends it, shows as frames.
+    const queued = await stack.api.context.queue.getJobs(['waiting', 'prioritized']);
+    const clipJob = queued.find((job) => job.data.input.filename === 'clip.mp4');
+    if (clipJob?.data.target.kind !== 'api') throw new Error('no API job for clip.mp4');
+    await stack.api.context.requests.markStarted(
+      clipJob.data.target.requestId,
+      clipJob.data.target.fileIndex,
+    );
+    await clipJob.updateProgress({
+      stage: 'processing',
+      percent: 50,
+      framesDone: 4,
+      framesTotal: 8,
+    });
+    const clipDetail = rows.filter({ hasText: 'clip.mp4' }).locator('.detail');
+    await expect.poll(() => clipDetail.textContent()).toBe('processing: frame 4 of 8');
+    await screenshot('web-page-during.png');
+    worker.resume();
     const states = () =>
       rows.evaluateAll((items) =>
         items.map((item) => (item as unknown as { dataset: { state?: string } }).dataset.state),
       );
     await expect
-      .poll(states, { timeout: 150_000, intervals: [500] })
+      .poll(states, { timeout: 150_000, interval: 500 })
       .toEqual(['done', 'done', 'failed']);
 
     // The text file's row says what the server said.
