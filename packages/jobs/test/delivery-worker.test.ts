@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import type { Queue } from 'bullmq';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type ConversionJobData,
+  type DeliveryJobData,
+  enqueueConversion,
+  enqueueDelivery,
+  type JobProgress,
+  openConversionQueue,
+  openDeliveryQueue,
+  PermanentDeliveryError,
+  type RunningDeliveryWorker,
+  startDeliveryWorker,
+} from '../src/index.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const cleanups: (() => Promise<void>)[] = [];
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function freshQueues() {
+  const name = `delivery-${randomUUID().slice(0, 8)}`;
+  const conversions = openConversionQueue(REDIS_URL, name);
+  const deliveries = openDeliveryQueue(REDIS_URL, name, 'discord');
+  cleanups.push(async () => {
+    for (const queue of [conversions, deliveries] as Queue[]) {
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close();
+    }
+  });
+  return { name, conversions, deliveries };
+}
+
+function delivery(jobId: string, message = 'nope'): DeliveryJobData {
+  return {
+    version: 1,
+    conversionJobId: jobId,
+    target: { kind: 'discord', channelId: '1' },
+    outcome: { kind: 'failure', message },
+    finishedAt: Date.now(),
+  };
+}
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function track(running: RunningDeliveryWorker): RunningDeliveryWorker {
+  cleanups.push(() => running.close());
+  return running;
+}
+
+describe('startDeliveryWorker', () => {
+  it('retries a failing delivery with backoff and never the conversion', async () => {
+    const { name, deliveries } = freshQueues();
+    const attempts: number[] = [];
+    track(
+      await startDeliveryWorker({
+        redisUrl: REDIS_URL,
+        conversionQueueName: name,
+        platform: 'discord',
+        logger: silent,
+        handlers: {
+          deliver: async (_data, attempt) => {
+            attempts.push(attempt);
+            if (attempt < 3) throw new Error('Discord answered 502');
+          },
+        },
+      }),
+    );
+    await deliveries.add('deliver', delivery('job-1'), {
+      jobId: 'job-1',
+      attempts: 5,
+      backoff: { type: 'fixed', delay: 50 },
+    });
+    await until(async () => (await (await deliveries.getJob('job-1'))?.getState()) === 'completed');
+    expect(attempts).toEqual([1, 2, 3]);
+  });
+
+  it('stops at a permanent error and reports it once, without retrying', async () => {
+    const { name, deliveries } = freshQueues();
+    let calls = 0;
+    const gaveUp: string[] = [];
+    track(
+      await startDeliveryWorker({
+        redisUrl: REDIS_URL,
+        conversionQueueName: name,
+        platform: 'discord',
+        logger: silent,
+        handlers: {
+          deliver: async () => {
+            calls++;
+            throw new PermanentDeliveryError('Missing Permissions', 50013);
+          },
+          onGaveUp: async (data, error) => {
+            gaveUp.push(`${data.conversionJobId}: ${error.message}`);
+          },
+        },
+      }),
+    );
+    await enqueueDelivery(deliveries, delivery('job-2'), 60_000);
+    await until(() => gaveUp.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(calls).toBe(1);
+    expect(gaveUp).toEqual(['job-2: Missing Permissions']);
+    expect(await (await deliveries.getJob('job-2'))?.getState()).toBe('failed');
+  });
+
+  it('hands off once per conversion job: a second enqueue of the same job is ignored', async () => {
+    const { deliveries } = freshQueues();
+    await enqueueDelivery(deliveries, delivery('job-3', 'first'), 60_000);
+    await enqueueDelivery(deliveries, delivery('job-3', 'second'), 60_000);
+    const jobs = await deliveries.getJobs(['waiting']);
+    expect(jobs.map((job) => job.data.outcome)).toEqual([{ kind: 'failure', message: 'first' }]);
+  });
+
+  it('refuses an API target: those are answered by the worker', async () => {
+    const { deliveries } = freshQueues();
+    await expect(
+      enqueueDelivery(
+        deliveries,
+        {
+          ...delivery('job-4'),
+          // Not allowed by the type either; a producer that forces it is refused at run time.
+          target: {
+            kind: 'api',
+            requestId: 'r',
+            fileIndex: 0,
+          } as unknown as DeliveryJobData['target'],
+        },
+        60_000,
+      ),
+    ).rejects.toThrow(/answered by the worker/);
+  });
+
+  it("forwards this platform's progress, and none once the delivery has started", async () => {
+    const { name, conversions, deliveries } = freshQueues();
+    const seen: { jobId: string; progress: JobProgress }[] = [];
+    track(
+      await startDeliveryWorker({
+        redisUrl: REDIS_URL,
+        conversionQueueName: name,
+        platform: 'discord',
+        logger: silent,
+        handlers: {
+          deliver: async () => undefined,
+          progress: async (_target, progress, jobId) => {
+            seen.push({ jobId, progress });
+          },
+        },
+      }),
+    );
+    const base: Omit<ConversionJobData, 'target'> = {
+      version: 1,
+      mediaKind: 'video',
+      params: {},
+      input: { kind: 'storage', key: 'inputs/x/0-a.mp4', filename: 'a.mp4' },
+      requestedAt: Date.now(),
+    };
+    const discordJob = await enqueueConversion(
+      conversions,
+      { ...base, target: { kind: 'discord', channelId: '1' } },
+      'discord-job',
+    );
+    const slackJob = await enqueueConversion(
+      conversions,
+      { ...base, target: { kind: 'slack', channel: 'C', threadTs: '1.1' } },
+      'slack-job',
+    );
+    // Progress as a conversion worker reports it.
+    const frames = { stage: 'processing', percent: 40, framesDone: 4, framesTotal: 10 } as const;
+    for (const id of [slackJob, discordJob]) {
+      const job = await conversions.getJob(id);
+      await job?.updateProgress(frames);
+      await job?.updateProgress({ not: 'ours' });
+    }
+    await until(() => seen.length === 1);
+    expect(seen).toEqual([{ jobId: discordJob, progress: frames }]);
+
+    await enqueueDelivery(deliveries, delivery(discordJob), 60_000);
+    await until(async () => (await deliveries.getJob(discordJob))?.finishedOn !== undefined);
+    await (await conversions.getJob(discordJob))?.updateProgress({ ...frames, framesDone: 9 });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(seen).toHaveLength(1);
+  });
+});
