@@ -1,57 +1,81 @@
-/** Counters and timings one worker process keeps for `/metrics`. */
-export class WorkerMetrics {
-  completed = 0;
-  failed = 0;
-  retried = 0;
-  active = 0;
-  private durationSumSeconds = 0;
-  private durationCount = 0;
-  private readonly buckets = [0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900];
-  private readonly bucketCounts = new Array<number>(this.buckets.length).fill(0);
+import type { Queue } from 'bullmq';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-  /** Records one finished job's processing time. */
-  observeDuration(seconds: number): void {
-    this.durationSumSeconds += seconds;
-    this.durationCount++;
-    this.buckets.forEach((bound, index) => {
-      if (seconds <= bound) this.bucketCounts[index]!++;
+/**
+ * One worker process's metrics for `/metrics`, kept with prom-client: jobs completed, failed for
+ * good and retried, jobs running now, and a histogram of processing time. The queue's depth by
+ * state is BullMQ's own export (`bullmq_job_count`), read from Redis at scrape time.
+ */
+export class WorkerMetrics {
+  readonly registry = new Registry();
+  private readonly completedCounter: Counter;
+  private readonly failedCounter: Counter;
+  private readonly retriedCounter: Counter;
+  private readonly activeGauge: Gauge;
+  private readonly duration: Histogram;
+
+  constructor(workerId: string) {
+    this.registry.setDefaultLabels({ worker: workerId });
+    const registers = [this.registry];
+    this.completedCounter = new Counter({
+      name: 'bgremover_jobs_completed_total',
+      help: 'Jobs this worker completed.',
+      registers,
+    });
+    this.failedCounter = new Counter({
+      name: 'bgremover_jobs_failed_total',
+      help: 'Jobs that failed for good on this worker.',
+      registers,
+    });
+    this.retriedCounter = new Counter({
+      name: 'bgremover_jobs_retried_total',
+      help: 'Attempts that failed and will be retried.',
+      registers,
+    });
+    this.activeGauge = new Gauge({
+      name: 'bgremover_jobs_active',
+      help: 'Jobs this worker is running now.',
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'bgremover_job_duration_seconds',
+      help: 'Processing time of completed jobs.',
+      buckets: [0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900],
+      registers,
     });
   }
 
-  /**
-   * Renders Prometheus text: this worker's counters, its job-duration histogram and the queue's
-   * depth by state (passed in, read from Redis at scrape time).
-   */
-  render(workerId: string, queueCounts: Record<string, number>): string {
-    const label = `worker="${workerId.replace(/"/g, '')}"`;
-    const lines = [
-      '# HELP bgremover_queue_jobs Jobs in the conversion queue by state.',
-      '# TYPE bgremover_queue_jobs gauge',
-      ...Object.entries(queueCounts).map(
-        ([state, count]) => `bgremover_queue_jobs{state="${state}"} ${count}`,
-      ),
-      '# HELP bgremover_jobs_completed_total Jobs this worker completed.',
-      '# TYPE bgremover_jobs_completed_total counter',
-      `bgremover_jobs_completed_total{${label}} ${this.completed}`,
-      '# HELP bgremover_jobs_failed_total Jobs that failed for good on this worker.',
-      '# TYPE bgremover_jobs_failed_total counter',
-      `bgremover_jobs_failed_total{${label}} ${this.failed}`,
-      '# HELP bgremover_jobs_retried_total Attempts that failed and will be retried.',
-      '# TYPE bgremover_jobs_retried_total counter',
-      `bgremover_jobs_retried_total{${label}} ${this.retried}`,
-      '# HELP bgremover_jobs_active Jobs this worker is running now.',
-      '# TYPE bgremover_jobs_active gauge',
-      `bgremover_jobs_active{${label}} ${this.active}`,
-      '# HELP bgremover_job_duration_seconds Processing time of completed jobs.',
-      '# TYPE bgremover_job_duration_seconds histogram',
-      ...this.buckets.map(
-        (bound, index) =>
-          `bgremover_job_duration_seconds_bucket{${label},le="${bound}"} ${this.bucketCounts[index]}`,
-      ),
-      `bgremover_job_duration_seconds_bucket{${label},le="+Inf"} ${this.durationCount}`,
-      `bgremover_job_duration_seconds_sum{${label}} ${this.durationSumSeconds.toFixed(3)}`,
-      `bgremover_job_duration_seconds_count{${label}} ${this.durationCount}`,
-    ];
-    return `${lines.join('\n')}\n`;
+  /** Counts a job starting (it is active until `jobEnded`). */
+  jobStarted(): void {
+    this.activeGauge.inc();
+  }
+
+  /** Counts a job's attempt ending, whatever its outcome. */
+  jobEnded(): void {
+    this.activeGauge.dec();
+  }
+
+  /** Records one completed job and its processing time. */
+  completed(seconds: number): void {
+    this.completedCounter.inc();
+    this.duration.observe(seconds);
+  }
+
+  /** Records an attempt that failed: retried when BullMQ will try again, else failed for good. */
+  failed(willRetry: boolean): void {
+    if (willRetry) this.retriedCounter.inc();
+    else this.failedCounter.inc();
+  }
+
+  /** Prometheus text: this worker's metrics, then the queue's depth by state from BullMQ. */
+  async render(queue: Queue): Promise<string> {
+    const own = await this.registry.metrics();
+    const queueMetrics = await queue.exportPrometheusMetrics();
+    return `${own}${queueMetrics}\n`;
+  }
+
+  /** The text's media type, for the Content-Type header. */
+  get contentType(): string {
+    return this.registry.contentType;
   }
 }

@@ -59,7 +59,7 @@ export async function startConversionWorker(
   logRedisErrors(redis, logger, 'worker state connection');
   const requests = new ApiRequestStore(redis, config.jobs.resultTtlMs);
   const queue = openConversionQueue(config.jobs.redisUrl, config.jobs.queueName, 'worker');
-  const metrics = new WorkerMetrics();
+  const metrics = new WorkerMetrics(config.workerId);
   // Chat outcomes go to the chat apps' delivery queues: the worker holds no chat token.
   const handOff = new DeliveryQueueAdapter(
     config.jobs.redisUrl,
@@ -76,7 +76,7 @@ export async function startConversionWorker(
   const worker = new Worker<ConversionJobData, ConversionJobResult>(
     config.jobs.queueName,
     async (job, _token, signal) => {
-      metrics.active++;
+      metrics.jobStarted();
       try {
         return await processConversionJob(
           job,
@@ -101,7 +101,7 @@ export async function startConversionWorker(
           signal,
         );
       } finally {
-        metrics.active--;
+        metrics.jobEnded();
       }
     },
     {
@@ -118,8 +118,7 @@ export async function startConversionWorker(
     },
   );
   worker.on('completed', (job) => {
-    metrics.completed++;
-    metrics.observeDuration((job.returnvalue?.elapsedMs ?? 0) / 1000);
+    metrics.completed((job.returnvalue?.elapsedMs ?? 0) / 1000);
     logger.info(
       { jobId: job.id, ms: Math.round(job.returnvalue?.elapsedMs ?? 0) },
       'job completed',
@@ -130,8 +129,7 @@ export async function startConversionWorker(
       job !== undefined &&
       job.attemptsMade < (job.opts.attempts ?? 1) &&
       error.name !== 'UnrecoverableError';
-    if (willRetry) metrics.retried++;
-    else metrics.failed++;
+    metrics.failed(willRetry);
   });
   // Connection errors (an outage retried every second) are logged once per 10 s, not per retry.
   logRedisErrors(worker, logger, 'worker');
@@ -140,18 +138,7 @@ export async function startConversionWorker(
   const health = await startHealthServer(
     {
       healthy: async () => worker.isRunning() && (await redis.ping()) === 'PONG',
-      metrics: async () =>
-        metrics.render(
-          config.workerId,
-          await queue.getJobCounts(
-            'waiting',
-            'prioritized',
-            'active',
-            'delayed',
-            'failed',
-            'completed',
-          ),
-        ),
+      metrics: () => metrics.render(queue),
     },
     config.healthPort,
     config.healthHost,

@@ -306,7 +306,7 @@ describe('conversion worker (in-process, real Redis, real model)', () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: 'ok' });
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toMatch(/bgremover_queue_jobs\{state="completed"\} 1/);
+    expect(metrics).toMatch(/bullmq_job_count\{queue="[^"]+", state="completed"\} 1/);
     expect(metrics).toMatch(/bgremover_jobs_completed_total\{worker="[^"]+"\} 1/);
     expect(metrics).toMatch(/bgremover_job_duration_seconds_count\{worker="[^"]+"\} 1/);
   });
