@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Sets up a fresh clone, idempotently: system packages (ffmpeg, and redis-server when no Redis
-# answers), npm dependencies, the build, and the always-available u2netp model.
+# Sets up a fresh clone, idempotently: system packages (ffmpeg, chromium, and redis-server when
+# no Redis answers), npm dependencies, the build, and the always-available u2netp model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +17,8 @@ fi
 if ! python3 -c 'import requests' >/dev/null 2>&1 && ! /usr/bin/python3 -c 'import requests' >/dev/null 2>&1; then
   missing+=(python3-requests)
 fi
+# The API's web page test drives Debian's chromium headless (through playwright-core).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing system packages: ${missing[*]}"
   sudo=""

@@ -2,7 +2,9 @@
 /**
  * The demo: starts the local stack on embedded defaults (Redis, the API, one worker), sends the
  * bundled sample photo and a generated clip through `/v1/convert/` exactly as a client would,
- * polls `/v1/results/`, downloads the results into ./out and says what it did.
+ * polls `/v1/results/`, downloads the results into ./out and says what it did. It prints the
+ * web page's address; with `--serve` it then leaves the stack running until Ctrl-C, so the page
+ * can be tried in a browser.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -19,6 +21,15 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 const fixtures = fileURLToPath(new URL('../../../fixtures/images/', import.meta.url));
 const outDir = resolve(process.env.DEMO_OUT ?? 'out');
 const API_KEY = 'demo-key';
+const serve = process.argv.slice(2).includes('--serve');
+
+/** Resolves on the first Ctrl-C (SIGINT) or SIGTERM. */
+function untilInterrupted(): Promise<void> {
+  return new Promise((resolveSignal) => {
+    process.once('SIGINT', () => resolveSignal());
+    process.once('SIGTERM', () => resolveSignal());
+  });
+}
 
 async function makeClip(dir: string): Promise<string> {
   const clip = join(dir, 'clip.mp4');
@@ -109,6 +120,8 @@ async function main(): Promise<number> {
     API_PORT: String(port),
     HEALTH_PORT: '0',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    // The demo listens on loopback only, so its page may carry the demo key for the person.
+    WEB_PAGE_API_KEY: API_KEY,
   };
   const api = await buildApiServer(loadApiConfig(env));
   const baseUrl = await api.app.listen({ host: '127.0.0.1', port });
@@ -116,6 +129,7 @@ async function main(): Promise<number> {
   say(
     `API listening at ${baseUrl} (docs at ${baseUrl}/docs); one worker on queue ${env.QUEUE_NAME}`,
   );
+  say(`Web page at ${baseUrl}/ (drop pictures and videos on it; it uses the demo key ${API_KEY})`);
   let failures = 0;
   try {
     const clip = await makeClip(scratch);
@@ -150,6 +164,11 @@ async function main(): Promise<number> {
           `POST /v1/results/ ${uuid} finished; downloaded ${file.url} -> ${join(outDir, file.filename)} (${(bytes.length / 1024).toFixed(0)} KB)`,
         );
       }
+    }
+    if (serve) {
+      say(`Serving: open ${baseUrl}/ in a browser; Ctrl-C stops the stack`);
+      await untilInterrupted();
+      say('Stopping');
     }
   } finally {
     await worker.close();
