@@ -4,7 +4,9 @@
  * - `/v1/convert/` with 1 MB uploads: the saturation rate (8 clients back to back), then p50/p99
  *   latency at a steady 10 uploads per second (open loop) for a minute;
  * - `/v1/results/` p50/p99 under 50 concurrent pollers, each polling once a second like the
- *   seed's Node client (and, for reference, the same 50 polling back to back).
+ *   seed's Node client (and, for reference, the same 50 polling back to back);
+ * - `GET /` (the web page, served from memory) from 50 clients back to back, plain and
+ *   revalidated with its ETag.
  *
  * The client sends bodies encoded once, with a Content-Length, as curl and Python's requests do
  * (see http-client.ts), so the figures are the server's and the loopback's, not the client's.
@@ -208,6 +210,29 @@ const pollSeconds = (performance.now() - pollStart) / 1000;
 console.log(
   `/v1/results/ (${POLLERS} pollers back to back, ${pollTimes.length} polls): ${(pollTimes.length / pollSeconds).toFixed(0)} polls/s, p50 ${percentile(pollTimes, 50).toFixed(1)} ms, p99 ${percentile(pollTimes, 99).toFixed(1)} ms`,
 );
+// The web page: GET / from memory, then the same revalidated with its ETag (a 304), as browsers do.
+const page = await client.get('/');
+if (page.status !== 200) throw new Error(`GET / answered ${page.status}: is the API built?`);
+for (const [label, headers, expected] of [
+  ['GET / (the web page)', {}, 200],
+  ['GET / revalidated (If-None-Match)', { 'if-none-match': page.etag }, 304],
+] as const) {
+  const times: TimedResponse[] = [];
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: POLLERS }, async () => {
+      for (let i = 0; i < POLLS_EACH; i++) {
+        const response = await client.get('/', headers);
+        if (response.status !== expected) throw new Error(`${label}: ${response.status}`);
+        times.push(response);
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  console.log(
+    `${label} (${POLLERS} clients back to back, ${times.length} requests): ${(times.length / seconds).toFixed(0)} req/s, ${describeLatency(times)}`,
+  );
+}
 const verdict = (value: number, target: number) =>
   `${value.toFixed(1)} ms against <= ${target} ms: ${value <= target ? 'met' : 'NOT met'}`;
 console.log(`target, convert p99 at 10/s: ${verdict(convertP99, 50)}`);

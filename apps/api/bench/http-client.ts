@@ -63,7 +63,7 @@ export function serverTimingMs(header: string | null | undefined): number {
   return Number(/dur=([0-9.]+)/.exec(header ?? '')?.[1]);
 }
 
-/** POSTs pre-encoded bodies to one server over a pool of keep-alive connections. */
+/** POSTs pre-encoded bodies (and GETs) to one server over a pool of keep-alive connections. */
 export class BenchClient {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   private readonly base: URL;
@@ -110,6 +110,34 @@ export class BenchClient {
       );
       request.on('error', reject);
       request.end(body.bytes);
+    });
+  }
+
+  /** Sends one GET and resolves with its timing, status and ETag once the answer has arrived. */
+  get(
+    path: string,
+    headers: Record<string, string> = {},
+  ): Promise<TimedResponse & { etag: string }> {
+    return new Promise((resolve, reject) => {
+      const start = performance.now();
+      const request = http.request(
+        { agent: this.agent, host: this.base.hostname, port: this.base.port, path, headers },
+        (response) => {
+          response.on('data', () => undefined);
+          response.on('error', reject);
+          response.on('end', () => {
+            resolve({
+              status: response.statusCode ?? 0,
+              body: {},
+              clientMs: performance.now() - start,
+              serverMs: serverTimingMs(String(response.headers['server-timing'] ?? '')),
+              etag: String(response.headers.etag ?? ''),
+            });
+          });
+        },
+      );
+      request.on('error', reject);
+      request.end();
     });
   }
 
