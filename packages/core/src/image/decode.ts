@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { BgRemoverError } from '../errors.js';
+import { type InputRole, mainInput } from './input-role.js';
 import { sniffFileType } from './sniff.js';
 
 /** Image encodings accepted as input (AVIF arrives as sharp's `heif` with av1 compression). */
@@ -22,14 +23,7 @@ export interface RawImage {
   channels: 1 | 3 | 4;
 }
 
-/** Which input a message is about: its name in messages and its request field. */
-export interface InputRole {
-  label: string;
-  field: string;
-}
-
-/** The main input file of a request. */
-export const mainInput: InputRole = { label: 'The file', field: 'files' };
+export { type InputRole, mainInput };
 
 /** Reads an input given as bytes or as a path. */
 export async function readInput(input: Buffer | string): Promise<Buffer> {

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
-import sharp from 'sharp';
 import { sniffFileType } from '../image/sniff.js';
+import { gifHasSeveralFrames } from './gif-frames.js';
 
 /** File extensions that name video containers we accept. */
 export const videoFileExtensions = ['.mp4', '.mov', '.webm', '.mkv', '.avi', '.m4v'] as const;
@@ -10,19 +10,13 @@ export const videoFileExtensions = ['.mp4', '.mov', '.webm', '.mkv', '.avi', '.m
  * Whether a file belongs to the video pipeline rather than the image one: its bytes say video
  * (MP4, MOV, WebM, MKV, AVI), it is a GIF with more than one frame, or its bytes match no known
  * signature and its name ends in a video extension (so a text file named .mp4 gets the video
- * pipeline's clear refusal instead of the image pipeline's). Reads at most 64 KiB, plus the GIF's
- * frame count.
+ * pipeline's clear refusal instead of the image pipeline's). Reads at most 64 KiB, plus a GIF's
+ * blocks up to its second frame (no pixels are decoded, and no native module is loaded).
  */
 export async function isVideoFile(path: string): Promise<boolean> {
   const sniffed = await sniffFileType(await readHead(path));
   if (sniffed.kind === 'video') return true;
-  if (sniffed.mime === 'image/gif') {
-    const pages = await sharp(path, { animated: true })
-      .metadata()
-      .then((meta) => meta.pages ?? 1)
-      .catch(() => 1);
-    return pages > 1;
-  }
+  if (sniffed.mime === 'image/gif') return gifHasSeveralFrames(path);
   if (sniffed.kind === 'unknown') {
     return (videoFileExtensions as readonly string[]).includes(extname(path).toLowerCase());
   }
