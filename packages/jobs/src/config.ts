@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseEnvironment } from '@bgremover/core';
+import { parseEnvironment } from '@bgremover/core/contract';
 import { z } from 'zod';
 import { DEFAULT_QUEUE_NAME } from './queue.js';
 import { LocalStorage } from './storage/local-storage.js';
