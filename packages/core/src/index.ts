@@ -1,16 +1,14 @@
 /**
  * @bgremover/core: the background-removal pipeline. Parameters (the seed API's tables as zod
  * schemas), the model registry and its provisioning, and image background removal. It knows
- * nothing of Redis, HTTP or chat.
+ * nothing of Redis, HTTP or chat. Producers that need only the contract (parameters, errors,
+ * models, sniffing) import `@bgremover/core/contract`, which loads no native module.
  */
-export * from './config.js';
-export * from './errors.js';
+export * from './contract.js';
 export { acceptedImageFormats, type RawImage } from './image/decode.js';
 export { normalizeForModel } from './image/model-input.js';
 export { stretchToBytes } from './image/predict-mask.js';
 export * from './image/remove-image-background.js';
-export { type SniffedType, sniffFileType } from './image/sniff.js';
-export * from './logger.js';
 export {
   MAX_MATTING_PIXELS,
   MAX_UNKNOWN_PIXELS,
@@ -23,26 +21,9 @@ export { closeMattingWorker, matteImage, mattingFrameHook } from './matting/matt
 export { buildTrimap, type Trimap, type TrimapOptions } from './matting/trimap.js';
 export * from './models/checksum.js';
 export { assembleChunkedResource, listResourceChunks } from './models/chunked-resource.js';
-export * from './models/provision.js';
-export * from './models/registry.js';
 export * from './models/sessions.js';
 export * from './models/substitutes.js';
-export * from './params/color.js';
-export * from './params/image-params.js';
-export * from './params/parse.js';
-export * from './params/video-params.js';
-export { isVideoFile, videoFileExtensions } from './video/detect.js';
 export type { MaskRefiner } from './video/frame-mask.js';
-export {
-  checkVideoLimits,
-  GIF_DEFAULT_FPS,
-  GIF_MAX_FPS,
-  GIF_MAX_SIDE,
-  planFrames,
-  plannedFrameCount,
-  type VideoLengthLimits,
-} from './video/frame-plan.js';
 export { closeInferenceThread } from './video/inference-thread.js';
 export { containerOf, type OutputContainer } from './video/output-formats.js';
-export { acceptedVideoContainers, probeVideo, type VideoInfo } from './video/probe.js';
 export * from './video/remove-video-background.js';
