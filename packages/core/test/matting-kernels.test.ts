@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { compileStencilKernels } from '../scripts/compile-kernels.js';
 import { solveConjugateGradient } from '../src/matting/conjugate-gradient.js';
+import { STENCIL_KERNELS_WASM_BASE64 } from '../src/matting/kernels/generated/stencil-kernels-wasm.js';
+import { fillKernelTemplate } from '../src/matting/kernels/kernel-template.js';
 import { conjugateGradient, stencilOperator } from '../src/matting/krylov.js';
 import {
   buildMattingSystem,
@@ -8,6 +11,11 @@ import {
 } from '../src/matting/laplacian.js';
 import { buildPreconditioner } from '../src/matting/preconditioners.js';
 import { kernelMemory } from '../src/matting/solver-memory.js';
+import {
+  LOWER_STENCIL_SIZE,
+  STENCIL_SIZE,
+  UPPER_STENCIL_SIZE,
+} from '../src/matting/stencil-layout.js';
 import { wasmKernelsAvailable } from '../src/matting/wasm-kernels.js';
 
 /**
@@ -139,5 +147,42 @@ describe('WebAssembly SIMD kernels of the matting solver', () => {
     const outside = memory.float64(10_000);
     expect(memory.holds(inside)).toBe(true);
     expect(memory.holds(outside)).toBe(false);
+  });
+});
+
+describe("the kernels' build from WAT", () => {
+  it('is current: the WAT and the stencil layout compile to the bytes the solver loads', async () => {
+    const built = Buffer.from(STENCIL_KERNELS_WASM_BASE64, 'base64');
+    const fresh = await compileStencilKernels();
+    // A mismatch means the generated module is stale: run `npm run build:kernels`.
+    expect(Buffer.from(fresh).equals(built)).toBe(true);
+  });
+
+  it("takes the rows' strides and the coefficients' offsets from the stencil layout", () => {
+    expect(fillKernelTemplate('{{UPPER_ROW_BYTES}} {{FACTOR_ROW_BYTES}}')).toBe(
+      `${UPPER_STENCIL_SIZE * 4} ${LOWER_STENCIL_SIZE * 4}`,
+    );
+    // The upper half starts at the centre; L's row ends just before it; L^T's starts after it.
+    expect(fillKernelTemplate('{{upper(0,0)}} {{upper(2,2)}}')).toBe(
+      `0 ${(UPPER_STENCIL_SIZE - 1) * 4}`,
+    );
+    expect(fillKernelTemplate('{{lower(-2,-2)}} {{lower(-1,0)}}')).toBe(
+      `0 ${(LOWER_STENCIL_SIZE - 1) * 4}`,
+    );
+    expect(fillKernelTemplate('{{transposed(1,0)}} {{transposed(2,2)}}')).toBe(
+      `0 ${(STENCIL_SIZE - LOWER_STENCIL_SIZE - 2) * 4}`,
+    );
+    expect(fillKernelTemplate('offset={{cell(-2)}} offset={{own(1)}} {{LINE_START}}')).toBe(
+      'offset=0 offset=8 16',
+    );
+  });
+
+  it('refuses placeholders it does not know and offsets outside their rows', () => {
+    expect(() => fillKernelTemplate('{{ROW_BYTES}}')).toThrow(/no constant ROW_BYTES/);
+    expect(() => fillKernelTemplate('{{upper(-1,0)}}')).toThrow(/before the centre/);
+    expect(() => fillKernelTemplate('{{lower(0,0)}}')).toThrow(/not before the centre/);
+    expect(() => fillKernelTemplate('{{cell(3)}}')).toThrow(/outside the stencil/);
+    expect(() => fillKernelTemplate('{{cell(1,2)}}')).toThrow(/needs 1 integers/);
+    expect(() => fillKernelTemplate('{{upper(0, x)}}')).toThrow(/needs 2 integers/);
   });
 });

@@ -6,12 +6,15 @@
  */
 
 import { heapMemory, kernelMemory, type SolverMemory } from './solver-memory.js';
+import {
+  STENCIL_SIDE,
+  STENCIL_SIZE,
+  stencilPosition,
+  UPPER_STENCIL_SIZE,
+} from './stencil-layout.js';
 import { TRIMAP_BACKGROUND, TRIMAP_FOREGROUND } from './trimap.js';
 
-/** Side of the 5x5 neighbourhood two pixels sharing a 3x3 window can span. */
-export const STENCIL_SIDE = 5;
-/** Coefficients stored per row: one per pixel of the 5x5 neighbourhood. */
-export const STENCIL_SIZE = STENCIL_SIDE * STENCIL_SIDE;
+export { STENCIL_SIDE, STENCIL_SIZE, UPPER_STENCIL_SIZE };
 
 /** Stencil position of window pixel b relative to window pixel a, indexed a * 9 + b. */
 const PAIR_POSITION = Uint8Array.from({ length: 81 }, (_, index) => {
@@ -19,7 +22,7 @@ const PAIR_POSITION = Uint8Array.from({ length: 81 }, (_, index) => {
   const b = index % 9;
   const dx = (b % 3) - (a % 3);
   const dy = Math.floor(b / 3) - Math.floor(a / 3);
-  return (dy + 2) * STENCIL_SIDE + dx + 2;
+  return stencilPosition(dx, dy);
 });
 
 /**
@@ -227,9 +230,6 @@ function addWindow(
   }
 }
 
-/** Coefficients kept per row by the symmetric product: the centre and the 12 after it. */
-export const UPPER_STENCIL_SIZE = (STENCIL_SIZE + 1) / 2;
-
 /**
  * The upper half of a stencil matrix (per row the centre and the 12 positions after it, in
  * coefficient order), in float32 or float64, for `multiplySymmetricStencil`, from `memory`.
@@ -403,7 +403,7 @@ export function stencilOffsets(width: number): Int32Array {
   const offsets = new Int32Array(STENCIL_SIZE);
   for (let dy = -2; dy <= 2; dy++) {
     for (let dx = -2; dx <= 2; dx++) {
-      offsets[(dy + 2) * STENCIL_SIDE + dx + 2] = dy * paddedWidth + dx;
+      offsets[stencilPosition(dx, dy)] = dy * paddedWidth + dx;
     }
   }
   return offsets;

@@ -6,13 +6,13 @@
  * narrow ones take more). The sweeps run as WebAssembly SIMD where the workspace has kernels.
  */
 
+import { type StencilSystem, type StencilWorkspace, stencilWorkspace } from './laplacian.js';
 import {
+  LOWER_STENCIL_SIZE,
+  STENCIL_CENTRE,
   STENCIL_SIDE,
   STENCIL_SIZE,
-  type StencilSystem,
-  type StencilWorkspace,
-  stencilWorkspace,
-} from './laplacian.js';
+} from './stencil-layout.js';
 
 /** Applies M^-1 to a vector: `into = M^-1 residual`; returns residual . into (CG needs it). */
 export interface Preconditioner {
@@ -26,9 +26,9 @@ export interface Preconditioner {
  */
 export type PreconditionerKind = 'jacobi' | 'incomplete-cholesky' | 'modified-incomplete-cholesky';
 
-const CENTRE = (STENCIL_SIZE - 1) / 2;
+const CENTRE = STENCIL_CENTRE;
 /** Stencil positions before the centre: the neighbours with a smaller pixel index. */
-const LOWER = CENTRE;
+const LOWER = LOWER_STENCIL_SIZE;
 
 /**
  * Builds the named preconditioner for a system; the incomplete Cholesky kinds run their sweeps
