@@ -1,11 +1,21 @@
 import type { AddressInfo } from 'node:net';
-import { logRedisErrors, openConversionQueue, reconnectDelayMs } from '@bgremover/jobs';
+import {
+  logRedisErrors,
+  openConversionQueue,
+  openStorage,
+  type RunningDeliveryWorker,
+  reconnectDelayMs,
+  startDeliveryWorker,
+} from '@bgremover/jobs';
 import { App, type CustomRoute, type webApi } from '@slack/bolt';
 import { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
 import { boltLogger } from './bolt-logger.js';
 import type { SlackAppConfig } from './config.js';
+import { ProgressMessageStore } from './delivery/progress-store.js';
+import { createSlackDeliveryHandlers } from './delivery/slack-delivery.js';
 import { EventClaims } from './event-claims.js';
+import { registerAppHome } from './handlers/app-home.js';
 import type { HandlerDeps } from './handlers/deps.js';
 import { registerMessageShortcuts } from './handlers/message-shortcuts.js';
 import { registerOptionsSubmission } from './handlers/options-submission.js';
@@ -16,15 +26,22 @@ export interface StartSlackAppOptions {
   logger?: Logger;
   /** The Web API client's retries (its default retries for about 30 minutes; tests use none). */
   retryConfig?: webApi.RetryOptions;
+  /** How often a progress message is edited at most (default 3000 ms; tests use less). */
+  progressIntervalMs?: number;
+  /** Deliveries posted at once (default 4). */
+  deliveryConcurrency?: number;
 }
 
 export interface RunningSlackApp {
   app: App;
+  /** The app's delivery worker (results, failures and progress of its jobs). */
+  delivery: RunningDeliveryWorker;
   /** HTTP mode: the port Slack's requests are received on (SLACK_PORT=0 picks a free one). */
   port: number | undefined;
   /**
-   * Stops receiving requests, waits for the ones in hand to finish queuing their jobs, and closes
-   * the queue connection. Jobs already queued are the workers' business and are not touched.
+   * Stops receiving requests, waits for the ones in hand to finish queuing their jobs, stops
+   * the delivery worker (the deliveries in hand finish) and closes the connections. Queued
+   * jobs and deliveries stay in Redis for the workers and for the next start.
    */
   close(): Promise<void>;
 }
@@ -41,7 +58,9 @@ const healthRoute: CustomRoute = {
 /**
  * Starts the Slack app: bolt in HTTP mode (signed requests on `/slack/events`, `/healthz`) or
  * Socket Mode, per the configuration, with the message shortcuts, the options modal,
- * `/removebg` and the reaction trigger, each adding jobs to the conversion queue.
+ * `/removebg`, the reaction trigger (each downloading files into storage and adding jobs to
+ * the conversion queue) and the App Home tab; and its delivery worker, which posts every
+ * result, failure and progress message of Slack jobs. The app makes every Slack call.
  */
 export async function startSlackApp(
   config: SlackAppConfig,
@@ -83,10 +102,19 @@ export async function startSlackApp(
           customRoutes: [healthRoute],
         });
 
+  const storage = openStorage(config.jobs);
+  const progressStore = new ProgressMessageStore(
+    redis,
+    config.jobs.queueName,
+    config.jobs.resultTtlMs,
+  );
   const deps: HandlerDeps = {
     config,
     queue,
+    storage,
+    redis,
     claims: new EventClaims(redis),
+    progressStore,
     logger,
     track,
   };
@@ -94,8 +122,30 @@ export async function startSlackApp(
   registerOptionsSubmission(app, deps);
   registerSlashCommand(app, deps);
   registerReactionTrigger(app, deps);
+  registerAppHome(app, deps);
   app.error(async (error) => {
     logger.error({ err: error }, 'a Slack listener failed');
+  });
+
+  const delivery = await startDeliveryWorker({
+    redisUrl: config.jobs.redisUrl,
+    conversionQueueName: config.jobs.queueName,
+    platform: 'slack',
+    handlers: createSlackDeliveryHandlers({
+      client: app.client,
+      storage,
+      progressStore,
+      logger,
+      maxUploadBytes: config.maxUploadBytes,
+      publicBaseUrl: config.publicBaseUrl,
+      ...(options.progressIntervalMs !== undefined
+        ? { progressIntervalMs: options.progressIntervalMs }
+        : {}),
+    }),
+    logger,
+    ...(options.deliveryConcurrency !== undefined
+      ? { concurrency: options.deliveryConcurrency }
+      : {}),
   });
 
   let port: number | undefined;
@@ -110,10 +160,12 @@ export async function startSlackApp(
 
   return {
     app,
+    delivery,
     port,
     close: async () => {
       await app.stop();
       await Promise.allSettled([...inFlight]);
+      await delivery.close();
       await queue.close();
       await redis.quit();
     },

@@ -34,6 +34,14 @@ export const slackEnvSchema = z.object({
     .positive()
     .default(200 * 1024 * 1024),
   SLACK_MAX_FILES_PER_REQUEST: z.coerce.number().int().min(1).max(50).default(10),
+  SLACK_MAX_UPLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(100 * 1024 * 1024),
+  PUBLIC_BASE_URL: z.url().optional(),
+  SLACK_DOWNLOAD_TIMEOUT_MS: z.coerce.number().int().positive().default(300_000),
+  SLACK_QUEUE_NOTICE_AHEAD: z.coerce.number().int().min(0).default(2),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -49,12 +57,20 @@ export interface SlackAppConfig {
   apiUrl: string | undefined;
   /** The emoji that starts jobs on the message it is added to. */
   reactionEmoji: string;
-  /** Hosts (and their subdomains) file URLs must point at; matches the worker's ATTACHMENT_HOSTS. */
+  /** Hosts (and their subdomains) file URLs must point at; the bot token goes only to them. */
   fileHosts: string[];
-  /** Largest input file accepted (the worker enforces it again when it downloads). */
+  /** Largest input file accepted (the app stops a download past it). */
   maxInputBytes: number;
   /** Files one request may start jobs for. */
   maxFilesPerRequest: number;
+  /** Results larger than this are linked (at `publicBaseUrl`), not uploaded. */
+  maxUploadBytes: number;
+  /** Where people reach the API (its `/v1/files/…`), for results too large to upload. */
+  publicBaseUrl: string | undefined;
+  /** How long one Slack file download may take. */
+  downloadTimeoutMs: number;
+  /** A picture's queue position is shown when at least this many jobs are ahead of it. */
+  queueNoticeAhead: number;
   logLevel: z.infer<typeof slackEnvSchema>['LOG_LEVEL'];
 }
 
@@ -73,6 +89,10 @@ export function loadSlackConfig(env: NodeJS.ProcessEnv = process.env): SlackAppC
     fileHosts: v.SLACK_FILE_HOSTS,
     maxInputBytes: v.MAX_INPUT_BYTES,
     maxFilesPerRequest: v.SLACK_MAX_FILES_PER_REQUEST,
+    maxUploadBytes: v.SLACK_MAX_UPLOAD_BYTES,
+    publicBaseUrl: v.PUBLIC_BASE_URL,
+    downloadTimeoutMs: v.SLACK_DOWNLOAD_TIMEOUT_MS,
+    queueNoticeAhead: v.SLACK_QUEUE_NOTICE_AHEAD,
     logLevel: v.LOG_LEVEL,
   };
 }

@@ -1,8 +1,10 @@
 import type { Redis } from 'ioredis';
 
 /**
- * Remembers which Slack deliveries were handled, in Redis, so that Slack's retries of an event
- * (`X-Slack-Retry-Num`), whichever app instance they reach, are recognised and skipped.
+ * Remembers, in Redis, what was already handled: Slack's retries of an event
+ * (`X-Slack-Retry-Num`), and each file of a message a reaction started, so that a second
+ * person's reaction (or one removed and added again), whichever app instance it reaches, is
+ * recognised and skipped.
  */
 export class EventClaims {
   constructor(
@@ -20,5 +22,10 @@ export class EventClaims {
       'NX',
     );
     return answer === 'OK';
+  }
+
+  /** Gives a claim back (the work it stood for could not start). */
+  async release(key: string): Promise<void> {
+    await this.redis.del(`bgremover:slack:claim:${key}`);
   }
 }

@@ -31,9 +31,11 @@ export const modalContextSchema = z.discriminatedUnion('kind', [
     channel: z.string(),
     threadTs: z.string(),
     fileIds: z.array(z.string()).min(1),
+    /** The shortcut's response_url: private notices through it are always shown. */
+    responseUrl: z.string().optional(),
   }),
   /** `/removebg`: files come from the modal's file input; results into a new thread. */
-  z.object({ kind: z.literal('command'), channel: z.string() }),
+  z.object({ kind: z.literal('command'), channel: z.string(), responseUrl: z.string().optional() }),
 ]);
 export type ModalContext = z.infer<typeof modalContextSchema>;
 
@@ -52,6 +54,16 @@ const fileTypes = [
   'avi',
 ];
 
+/** Slack's own limit on files added in a modal's file input. */
+export const FILE_INPUT_LIMIT_BYTES = 10 * 1024 * 1024;
+
+/**
+ * What the file input tells people: Slack refuses files over 10 MB in a form
+ * (https://api.slack.com/reference/block-kit/block-elements#file_input), and what to do instead.
+ */
+export const FILE_INPUT_HINT =
+  'Up to 10 files, 10 MB each (a limit of Slack forms). For a larger file, post it in the conversation, then use ⋯ → Remove background on that message.';
+
 /**
  * The options modal: model, video format, alpha matting, only the mask and a background
  * colour, plus a file input when it was opened by `/removebg` (slash commands carry no files).
@@ -63,6 +75,7 @@ export function buildOptionsModal(context: ModalContext): types.ModalView {
       type: 'input',
       block_id: modalBlocks.file,
       label: { type: 'plain_text', text: 'Pictures or videos' },
+      hint: { type: 'plain_text', text: FILE_INPUT_HINT },
       element: { type: 'file_input', action_id: 'value', filetypes: fileTypes, max_files: 10 },
     });
   }

@@ -1,10 +1,10 @@
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
-import type { Refusal, StartedJob } from './start-jobs.js';
+import type { Refusal, StartedJob } from './file-plan.js';
 import { escapeMrkdwn, listNames } from './text.js';
 
-/** The reactions the reaction trigger shows (the worker swaps `pending` for ✅ or ❌). */
-export const reactions = { pending: 'hourglass', failed: 'x' } as const;
+/** The reactions the reaction trigger shows (delivery swaps `pending` for `done` or `failed`). */
+export const reactions = { pending: 'hourglass', done: 'white_check_mark', failed: 'x' } as const;
 
 /**
  * What the requester is told once their request is queued: which files are being worked on and
@@ -29,24 +29,46 @@ export function requestSummary(
   return lines.join('\n');
 }
 
+/** Where a private notice for one person goes. */
+export interface NoticeTarget {
+  channel: string;
+  user: string;
+  /**
+   * The interaction's response_url (slash commands, shortcuts, and the modals they open): an
+   * ephemeral answer through it is always shown, thread or not (it works 5 times in 30 min).
+   */
+  responseUrl?: string | undefined;
+}
+
 /**
- * Tells one person something only they see: an ephemeral message in the conversation (in the
- * thread when given), or a direct message from the app when the bot cannot post there. Never
- * throws; a failure is logged.
+ * Tells one person something only they see: through the interaction's response_url when there
+ * is one, else an ephemeral message at the conversation's top level (never into a thread: Slack
+ * does not show an ephemeral in a thread that has no replies yet), else a direct message from
+ * the app. Never throws; a failure is logged.
  */
 export async function tellUser(
   client: webApi.WebClient,
-  where: { channel: string; user: string; threadTs?: string | undefined },
+  where: NoticeTarget,
   text: string,
   logger: Logger,
 ): Promise<void> {
+  if (where.responseUrl) {
+    try {
+      const response = await fetch(where.responseUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      await response.body?.cancel();
+      if (response.ok) return;
+      logger.info({ status: response.status }, 'response_url refused (expired or used up)');
+    } catch (error) {
+      logger.info({ err: error }, 'response_url failed; posting an ephemeral');
+    }
+  }
   try {
-    await client.chat.postEphemeral({
-      channel: where.channel,
-      user: where.user,
-      text,
-      ...(where.threadTs ? { thread_ts: where.threadTs } : {}),
-    });
+    await client.chat.postEphemeral({ channel: where.channel, user: where.user, text });
     return;
   } catch (error) {
     logger.info({ err: error, channel: where.channel }, 'ephemeral reply failed; sending a DM');

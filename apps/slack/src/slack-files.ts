@@ -16,6 +16,12 @@ export interface SlackFile {
   url_private_download?: string | undefined;
   /** `check_file_info`: Slack sent a stub; files.info has the rest. */
   file_access?: string | undefined;
+  /** Who uploaded it. */
+  user?: string | undefined;
+  /** Where it is shared, as files.info tells the bot: public channels, private ones, DMs. */
+  channels?: string[] | undefined;
+  groups?: string[] | undefined;
+  ims?: string[] | undefined;
 }
 
 const slackFileSchema = z.object({
@@ -29,6 +35,10 @@ const slackFileSchema = z.object({
   url_private: z.string().optional(),
   url_private_download: z.string().optional(),
   file_access: z.string().optional(),
+  user: z.string().optional(),
+  channels: z.array(z.string()).optional(),
+  groups: z.array(z.string()).optional(),
+  ims: z.array(z.string()).optional(),
 });
 
 /** The file objects of a message (or files.info answer), typed; entries without an id are dropped. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProgressMessages } from '../src/reply/slack-progress.js';
+import { ProgressMessages } from '../src/delivery/progress-messages.js';
 
 /** Records what a Slack client would have been asked to do. */
 function recordingClient() {

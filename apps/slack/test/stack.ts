@@ -7,18 +7,14 @@ import {
   type ConversionJobData,
   type ConversionJobResult,
   openConversionQueue,
+  openDeliveryQueue,
 } from '@bgremover/jobs';
-import {
-  createSlackReplyAdapter,
-  loadWorkerConfig,
-  type RunningWorker,
-  startConversionWorker,
-} from '@bgremover/worker';
+import { loadWorkerConfig, type RunningWorker, startConversionWorker } from '@bgremover/worker';
 import type { Queue } from 'bullmq';
 import sharp from 'sharp';
+import type { SlackStandIn } from '../../../test-support/slack/slack-stand-in.js';
 import { type RunningSlackApp, startSlackApp } from '../src/app.js';
 import { loadSlackConfig } from '../src/config.js';
-import type { SlackStandIn } from '../../../test-support/slack/slack-stand-in.js';
 
 export const BOT_TOKEN = 'xoxb-test-bot-token';
 export const SIGNING_SECRET = 'test-signing-secret';
@@ -30,20 +26,25 @@ const fixtures = fileURLToPath(new URL('../../../fixtures/images/', import.meta.
 export interface SlackStack {
   queueName: string;
   queue: Queue<ConversionJobData, ConversionJobResult>;
+  storageDir: string;
   /** Where the app receives Slack's requests. */
   eventsUrl: string;
   app: RunningSlackApp;
-  worker: RunningWorker;
+  /** The worker, once started (at once unless `worker: false`). */
+  worker: RunningWorker | undefined;
+  /** Starts the worker (for stacks started without one). */
+  startWorker(): Promise<RunningWorker>;
   close(): Promise<void>;
 }
 
 /**
- * Starts the real worker (in-process, the u2netp model, real Redis) with the Slack adapter, and
- * the Slack app in HTTP mode on a free loopback port, on a fresh queue and storage folder.
+ * Starts the real worker (in-process, the u2netp model, real Redis; it holds no Slack token)
+ * and the Slack app in HTTP mode on a free loopback port (it downloads Slack files into
+ * storage and runs its own delivery worker), on a fresh queue and storage folder.
  */
 export async function startSlackStack(
   standIn: SlackStandIn,
-  options: { maxUploadBytes?: number } = {},
+  options: { maxUploadBytes?: number; worker?: boolean; queueNoticeAhead?: number } = {},
 ): Promise<SlackStack> {
   const queueName = `test-slack-${randomUUID().slice(0, 8)}`;
   const storageDir = await mkdtemp(join(tmpdir(), 'bgremover-slack-test-'));
@@ -55,9 +56,6 @@ export async function startSlackStack(
     DEFAULT_MODEL: 'u2netp',
     HEALTH_PORT: '0',
     HEALTH_HOST: '127.0.0.1',
-    ATTACHMENT_HOSTS: '127.0.0.1',
-    // The stand-ins serve attachments from loopback, which workers refuse unless opted in.
-    ALLOW_PRIVATE_FETCH_HOSTS: '127.0.0.1',
     MAX_INPUT_BYTES: String(5 * 1024 * 1024),
     LOG_LEVEL: 'warn',
     SLACK_BOT_TOKEN: BOT_TOKEN,
@@ -66,33 +64,39 @@ export async function startSlackStack(
     SLACK_PORT: '0',
     SLACK_API_URL: standIn.apiUrl,
     SLACK_FILE_HOSTS: '127.0.0.1',
+    SLACK_MAX_UPLOAD_BYTES: String(options.maxUploadBytes ?? 10 * 1024 * 1024),
+    SLACK_QUEUE_NOTICE_AHEAD: String(options.queueNoticeAhead ?? 2),
+    PUBLIC_BASE_URL,
   };
-  const worker = await startConversionWorker(loadWorkerConfig(env), {
-    adapters: {
-      slack: createSlackReplyAdapter({
-        token: BOT_TOKEN,
-        apiUrl: standIn.apiUrl,
-        publicBaseUrl: PUBLIC_BASE_URL,
-        maxUploadBytes: options.maxUploadBytes ?? 10 * 1024 * 1024,
-        progressIntervalMs: 300,
-        retryConfig: { retries: 0 },
-      }),
-    },
-    slackBotToken: BOT_TOKEN,
+  let worker: RunningWorker | undefined;
+  const startWorker = async () => {
+    worker ??= await startConversionWorker(loadWorkerConfig(env));
+    return worker;
+  };
+  if (options.worker !== false) await startWorker();
+  const app = await startSlackApp(loadSlackConfig(env), {
+    retryConfig: { retries: 0 },
+    progressIntervalMs: 300,
   });
-  const app = await startSlackApp(loadSlackConfig(env), { retryConfig: { retries: 0 } });
   const queue = openConversionQueue(REDIS_URL, queueName);
   return {
     queueName,
     queue,
+    storageDir,
     eventsUrl: `http://127.0.0.1:${app.port}/slack/events`,
     app,
-    worker,
+    get worker() {
+      return worker;
+    },
+    startWorker,
     close: async () => {
       await app.close();
-      await worker.close();
+      await worker?.close();
       await queue.obliterate({ force: true }).catch(() => undefined);
       await queue.close();
+      const deliveries = openDeliveryQueue(REDIS_URL, queueName, 'slack');
+      await deliveries.obliterate({ force: true }).catch(() => undefined);
+      await deliveries.close();
       await rm(storageDir, { recursive: true, force: true });
     },
   };

@@ -1,4 +1,4 @@
-import type { JobProgress } from './adapter.js';
+import type { JobProgress } from '@bgremover/jobs';
 
 /** `1536` -> `1.5 KB`, `3_500_000` -> `3.3 MB`: sizes as people read them in chat. */
 export function formatBytes(bytes: number): string {
@@ -40,4 +40,10 @@ export function progressText(filename: string, progress: JobProgress): string {
     case 'delivering':
       return `:hourglass_flowing_sand: ${name}: uploading the result…`;
   }
+}
+
+/** The message a queued job shows while others run before it. */
+export function queuedText(filename: string, ahead: number): string {
+  const jobs = ahead === 1 ? '1 job' : `${ahead} jobs`;
+  return `:hourglass: ${escapeMrkdwn(filename)}: waiting in the queue, ${jobs} ahead of it…`;
 }

@@ -1,37 +1,44 @@
-import { type ReplyTarget, resultDownloadUrl } from '@bgremover/jobs';
-import { LogLevel, type RetryOptions, WebAPIPlatformError, WebClient } from '@slack/web-api';
-import { UnrecoverableError } from 'bullmq';
-import type { DeliverableResult, JobProgress, ReplyAdapter, ReplyContext } from './adapter.js';
-import { ProgressMessages } from './slack-progress.js';
-import { escapeMrkdwn, formatBytes, mention, progressText, warningLines } from './slack-text.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type DeliveryHandlers,
+  type DeliveryJobData,
+  type DeliveryOutcome,
+  type JobProgress,
+  PermanentDeliveryError,
+  type PlatformTarget,
+  resultDownloadUrl,
+  type Storage,
+  StorageNotFoundError,
+  safeFileName,
+} from '@bgremover/jobs';
+import type { webApi } from '@slack/bolt';
+import type { Logger } from 'pino';
+import { reactions, slackErrorCode } from '../replies.js';
+import { escapeMrkdwn, formatBytes, mention, progressText, warningLines } from './delivery-text.js';
+import { ProgressMessages } from './progress-messages.js';
+import type { ProgressMessageStore } from './progress-store.js';
 
-export { loadSlackDeliveryConfig, slackDeliveryEnvSchema } from './slack-config.js';
+/** A Slack reply target. */
+export type SlackTarget = PlatformTarget<'slack'>;
+type SlackDelivery = DeliveryJobData & { target: SlackTarget };
+type ResultOutcome = Extract<DeliveryOutcome, { kind: 'result' }>;
 
-export type SlackTarget = Extract<ReplyTarget, { kind: 'slack' }>;
-
-/** The reactions the reaction trigger uses (the Slack app adds `pending` when it takes a request). */
-export const slackReactions = {
-  pending: 'hourglass',
-  done: 'white_check_mark',
-  failed: 'x',
-} as const;
-
-export interface SlackReplyAdapterOptions {
-  /** The bot token (xoxb-…): chat:write, files:write, reactions:write. */
-  token: string;
-  /** The Web API's base URL; Slack's own when left out (tests point it at a loopback stand-in). */
-  apiUrl?: string;
-  /** Where apps/api is reachable by people (e.g. https://bg.example.com), for results too large to upload. */
-  publicBaseUrl?: string;
+export interface SlackDeliveryOptions {
+  client: webApi.WebClient;
+  storage: Storage;
+  progressStore: ProgressMessageStore;
+  logger: Logger;
   /** Results larger than this are linked instead of uploaded. */
   maxUploadBytes: number;
-  /** The progress message is edited at most this often (default 3000 ms). */
+  /** Where people reach the API, for those links. */
+  publicBaseUrl: string | undefined;
+  /** A progress message is edited at most this often (default 3000 ms). */
   progressIntervalMs?: number;
-  /** The Web API client's retries (its default retries for about 30 minutes; tests use none). */
-  retryConfig?: RetryOptions;
 }
 
-/** Slack errors that a later attempt may not see (everything else is a refusal). */
+/** Slack errors a later attempt may not see (every other Slack error is a refusal). */
 const transientSlackErrors = new Set([
   'ratelimited',
   'internal_error',
@@ -41,123 +48,170 @@ const transientSlackErrors = new Set([
 ]);
 
 /**
- * The worker's Slack delivery: uploads the result into the request's thread with
- * `files.uploadV2` and a short text (a link to the API's file URL instead when it is over
- * `maxUploadBytes`), shows a video's progress in one message that it edits (at most every few
- * seconds), posts failures as a message naming the file and the reason, and marks the
- * triggering message ✅ or ❌ for the reaction trigger. A refusal from Slack (not in the
- * channel, a bad token) fails the job without retries; network faults and 5xx are retried.
+ * The Slack app's side of delivery. A result is read back from storage and uploaded into the
+ * request's thread with `files.uploadV2` (a link to the API's copy when it is over
+ * `maxUploadBytes`); only once the upload succeeded does the progress message say done and the
+ * reacted-to message get ✅. A failure is posted naming the file and the reason, with ❌. A
+ * job's progress (a video's frames, a picture that waited in a long queue) is one message,
+ * edited. Slack's refusals become PermanentDeliveryError (no retries); network faults and
+ * Slack's 5xx are retried by the delivery queue, never by running the model again.
  */
-export function createSlackReplyAdapter(
-  options: SlackReplyAdapterOptions,
-): ReplyAdapter<SlackTarget> {
-  const client = new WebClient(options.token, {
-    ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
-    ...(options.retryConfig ? { retryConfig: options.retryConfig } : {}),
-    logLevel: LogLevel.ERROR,
-  });
+export function createSlackDeliveryHandlers(
+  options: SlackDeliveryOptions,
+): DeliveryHandlers<'slack'> {
+  const { client, logger } = options;
   const progress = new ProgressMessages(
     {
       post: async (channel, threadTs, text) => {
-        const posted = await slackCall('chat.postMessage', () =>
-          client.chat.postMessage({ channel, thread_ts: threadTs, text }),
-        );
+        const posted = await client.chat.postMessage({ channel, thread_ts: threadTs, text });
         if (!posted.ts) throw new Error('chat.postMessage returned no ts');
         return posted.ts;
       },
       update: async (channel, ts, text) => {
-        await slackCall('chat.update', () => client.chat.update({ channel, ts, text }));
+        await client.chat.update({ channel, ts, text });
       },
     },
     options.progressIntervalMs ?? 3000,
   );
 
+  async function knownProgressTs(target: SlackTarget, jobId: string): Promise<string | undefined> {
+    return target.progressMessageTs ?? (await options.progressStore.get(jobId));
+  }
+
   /** Replaces the progress message with `text`, or posts `text` in the thread when there is none. */
   async function say(target: SlackTarget, progressTs: string | undefined, text: string) {
     if (progressTs) {
-      await slackCall('chat.update', () =>
-        client.chat.update({ channel: target.channel, ts: progressTs, text }),
-      );
+      await slackCall(() => client.chat.update({ channel: target.channel, ts: progressTs, text }));
     } else {
-      await slackCall('chat.postMessage', () =>
+      await slackCall(() =>
         client.chat.postMessage({ channel: target.channel, thread_ts: target.threadTs, text }),
       );
     }
   }
 
-  async function markMessage(
-    target: SlackTarget,
-    outcome: 'done' | 'failed',
-    context: ReplyContext,
-  ) {
+  async function markMessage(target: SlackTarget, outcome: 'done' | 'failed') {
     const timestamp = target.reactionTs;
     if (!timestamp) return;
     const channel = target.channel;
     await ignoreReactionState(() =>
-      client.reactions.remove({ channel, timestamp, name: slackReactions.pending }),
-    ).catch((error: Error) => context.logger.warn({ err: error }, 'could not remove the reaction'));
+      client.reactions.remove({ channel, timestamp, name: reactions.pending }),
+    ).catch((error: unknown) => logger.warn({ err: error }, 'could not remove the reaction'));
     await ignoreReactionState(() =>
-      client.reactions.add({ channel, timestamp, name: slackReactions[outcome] }),
-    ).catch((error: Error) => context.logger.warn({ err: error }, 'could not add the reaction'));
+      client.reactions.add({ channel, timestamp, name: reactions[outcome] }),
+    ).catch((error: unknown) => logger.warn({ err: error }, 'could not add the reaction'));
+  }
+
+  async function upload(target: SlackTarget, result: ResultOutcome, shownName: string) {
+    const dir = await mkdtemp(join(tmpdir(), 'bgremover-slack-upload-'));
+    try {
+      const path = join(dir, safeFileName(result.filename));
+      try {
+        await options.storage.downloadToFile(result.resultKey, path);
+      } catch (error) {
+        if (error instanceof StorageNotFoundError) {
+          throw new PermanentDeliveryError('the result expired before it could be posted');
+        }
+        throw error;
+      }
+      await slackCall(() =>
+        client.filesUploadV2({
+          channel_id: target.channel,
+          thread_ts: target.threadTs,
+          file: path,
+          filename: result.filename,
+          title: result.filename,
+          initial_comment: `${mention(target.userId)}${shownName} without its background.${warningLines(result.warnings)}`,
+        }),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   return {
-    async deliverResult(target, result, context) {
-      const progressTs = await progress.finish(context.jobId, target.progressMessageTs);
-      const shownName = escapeMrkdwn(target.filename ?? result.filename);
-      if (result.bytes > options.maxUploadBytes) {
-        await say(target, progressTs, oversizeText(target, result, options));
-      } else {
-        if (progressTs) await say(target, progressTs, `:white_check_mark: ${shownName}: done`);
-        await slackCall('files.uploadV2', () =>
-          client.filesUploadV2({
-            channel_id: target.channel,
-            thread_ts: target.threadTs,
-            file: result.localPath,
-            filename: result.filename,
-            title: result.filename,
-            initial_comment: `${mention(target.userId)}${shownName} without its background.${warningLines(result.warnings)}`,
-          }),
-        );
-      }
-      await markMessage(target, 'done', context);
-    },
-
-    async deliverFailure(target, message, context) {
-      const progressTs = await progress.finish(context.jobId, target.progressMessageTs);
-      const name = target.filename ? ` from ${escapeMrkdwn(target.filename)}` : '';
-      await say(
-        target,
-        progressTs,
-        `:x: ${mention(target.userId)}I could not remove the background${name}: ${escapeMrkdwn(message)}`,
+    async deliver(data: SlackDelivery) {
+      const { target, outcome } = data;
+      const progressTs = await progress.finish(
+        data.conversionJobId,
+        await knownProgressTs(target, data.conversionJobId),
       );
-      await markMessage(target, 'failed', context);
+      if (outcome.kind === 'failure') {
+        const name = target.filename ? ` from ${escapeMrkdwn(target.filename)}` : '';
+        await say(
+          target,
+          progressTs,
+          `:x: ${mention(target.userId)}I could not remove the background${name}: ${escapeMrkdwn(outcome.message)}`,
+        );
+        await markMessage(target, 'failed');
+        return;
+      }
+      const shownName = escapeMrkdwn(target.filename ?? outcome.filename);
+      if (outcome.bytes > options.maxUploadBytes) {
+        await say(target, progressTs, oversizeText(target, outcome, options));
+        await markMessage(target, 'done');
+        return;
+      }
+      await upload(target, outcome, shownName);
+      // Done only now that the upload went through; a failed edit must not upload again.
+      if (progressTs) {
+        await client.chat
+          .update({
+            channel: target.channel,
+            ts: progressTs,
+            text: `:white_check_mark: ${shownName}: done`,
+          })
+          .catch((error: unknown) => logger.warn({ err: error }, 'could not mark progress done'));
+      }
+      await markMessage(target, 'done');
     },
 
-    async reportProgress(target: SlackTarget, update: JobProgress, context: ReplyContext) {
+    async onGaveUp(data: SlackDelivery, error: Error) {
+      const { target } = data;
+      const what = target.filename ? escapeMrkdwn(target.filename) : 'your file';
+      const reason = gaveUpReason(error);
+      const text = `:x: ${mention(target.userId)}I could not post the result for ${what}: ${reason}`;
+      const progressTs = await knownProgressTs(target, data.conversionJobId);
+      try {
+        await say(target, progressTs, text);
+      } catch (sayError) {
+        logger.info({ err: sayError }, 'could not report in the thread; sending a DM');
+        if (target.userId) await client.chat.postMessage({ channel: target.userId, text });
+      }
+      await markMessage(target, 'failed');
+    },
+
+    async progress(target: SlackTarget, update: JobProgress, jobId: string) {
+      const existingTs = progress.has(jobId) ? undefined : await knownProgressTs(target, jobId);
       const worthShowing =
-        update.framesTotal !== undefined ||
-        target.progressMessageTs !== undefined ||
-        progress.has(context.jobId);
+        update.framesTotal !== undefined || existingTs !== undefined || progress.has(jobId);
       if (!worthShowing) return;
       await progress.show(
-        context.jobId,
-        {
-          channel: target.channel,
-          threadTs: target.threadTs,
-          existingTs: target.progressMessageTs,
-        },
+        jobId,
+        { channel: target.channel, threadTs: target.threadTs, existingTs },
         progressText(target.filename ?? 'your file', update),
       );
     },
   };
 }
 
+/** What the person is told when a delivery will not be retried again. */
+function gaveUpReason(error: Error): string {
+  const code = error instanceof PermanentDeliveryError ? error.code : undefined;
+  if (code === 'not_in_channel' || code === 'channel_not_found') {
+    return 'I am no longer in that conversation (invite me back with `/invite`, then ask again)';
+  }
+  if (code === 'is_archived') return 'the channel was archived';
+  if (error instanceof PermanentDeliveryError && code === undefined)
+    return escapeMrkdwn(error.message);
+  if (code !== undefined) return `Slack refused it (${code})`;
+  return 'Slack could not be reached for a long time';
+}
+
 /** The message for a result over the upload limit: a link to the API's copy, or why there is none. */
 function oversizeText(
   target: SlackTarget,
-  result: DeliverableResult,
-  options: SlackReplyAdapterOptions,
+  result: ResultOutcome,
+  options: Pick<SlackDeliveryOptions, 'maxUploadBytes' | 'publicBaseUrl'>,
 ): string {
   const size = `${formatBytes(result.bytes)}, more than the ${formatBytes(options.maxUploadBytes)} I upload to Slack`;
   const name = escapeMrkdwn(result.filename);
@@ -171,14 +225,15 @@ function oversizeText(
 
 /**
  * Runs one Slack call; a refusal that retrying cannot change (Slack's `ok: false` with a
- * permanent error) becomes an UnrecoverableError naming the method and Slack's error code.
+ * permanent error) becomes a PermanentDeliveryError carrying Slack's error code.
  */
-async function slackCall<T>(method: string, call: () => Promise<T>): Promise<T> {
+async function slackCall<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    if (error instanceof WebAPIPlatformError && !transientSlackErrors.has(error.data.error)) {
-      throw new UnrecoverableError(`Slack refused ${method}: ${error.data.error}`);
+    const code = slackErrorCode(error);
+    if (code !== undefined && !transientSlackErrors.has(code)) {
+      throw new PermanentDeliveryError(`Slack refused the call: ${code}`, code);
     }
     throw error;
   }
@@ -189,12 +244,8 @@ async function ignoreReactionState(call: () => Promise<unknown>): Promise<void> 
   try {
     await call();
   } catch (error) {
-    if (
-      error instanceof WebAPIPlatformError &&
-      ['already_reacted', 'no_reaction'].includes(error.data.error)
-    ) {
-      return;
-    }
+    const code = slackErrorCode(error);
+    if (code === 'already_reacted' || code === 'no_reaction') return;
     throw error;
   }
 }

@@ -1,29 +1,36 @@
 import type { App, webApi } from '@slack/bolt';
+import { ensureBotInConversation } from '../conversation-access.js';
+import { completeFiles } from '../file-plan.js';
 import { findMessage } from '../message-lookup.js';
 import { react, reactions, requestSummary, slackErrorCode, tellUser } from '../replies.js';
-import { completeFiles, enqueueJobs, planJobs } from '../start-jobs.js';
+import type { SlackFile } from '../slack-files.js';
+import { startRequest } from '../start-request.js';
+import { escapeMrkdwn, listNames } from '../text.js';
 import { type HandlerDeps, START_FAILED_TEXT } from './deps.js';
 
 const NO_FILES_TEXT = 'That message has no files. React to a message with a picture or a video.';
 
 /**
- * The reaction trigger: the configured emoji on a message with files starts one job per picture
- * or video, results into the message's thread. The bot reacts :hourglass: before the jobs are
- * queued (the worker swaps it for ✅ or ❌ when each ends) and :x: at once when nothing could
- * start; refusals are explained to the person who reacted. Each event is handled once, even when
- * Slack delivers it again (`X-Slack-Retry-Num`).
+ * The reaction trigger: the configured emoji on a message with files (in a channel or a DM
+ * with the bot) starts one job per picture or video, results into the message's thread. Each
+ * file of a message is processed once, however many people react or how often (a Redis claim
+ * per message and file, and a job id derived from channel, message and file); each event is
+ * handled once, even when Slack delivers it again (`X-Slack-Retry-Num`). The bot reacts
+ * :hourglass: while the jobs are queued (delivery swaps it for ✅ or ❌) and :x: at once when
+ * nothing could start; refusals are explained privately to the person who reacted.
  */
 export function registerReactionTrigger(app: App, deps: HandlerDeps): void {
-  app.event('reaction_added', async ({ event, body, client }) => {
+  app.event('reaction_added', async ({ event, body, client, context }) => {
     if (event.item.type !== 'message') return;
     if (event.reaction.split('::')[0] !== deps.config.reactionEmoji) return;
+    if (context.botUserId && event.user === context.botUserId) return;
     const item = { channel: event.item.channel, ts: event.item.ts };
     await deps.track(async () => {
       if (!(await deps.claims.claim(`event:${body.event_id}`))) {
         deps.logger.info({ eventId: body.event_id }, 'event already handled; retry skipped');
         return;
       }
-      await startFromReaction(item, event.user, body.event_id, client, deps);
+      await startFromReaction(item, event.user, body.event_id, client, deps, context.botUserId);
     });
   });
 }
@@ -34,52 +41,84 @@ async function startFromReaction(
   eventId: string,
   client: webApi.WebClient,
   deps: HandlerDeps,
+  botUserId: string | undefined,
 ): Promise<void> {
-  const where = { channel: item.channel, user };
+  const notice = { channel: item.channel, user };
+  const claimed: string[] = [];
   try {
+    const access = await ensureBotInConversation(client, item.channel, botUserId);
+    if (!access.ok) {
+      await tellUser(client, notice, access.reason, deps.logger);
+      return;
+    }
     let message: Awaited<ReturnType<typeof findMessage>>;
     try {
       message = await findMessage(client, item.channel, item.ts);
     } catch (error) {
       const code = slackErrorCode(error);
       if (code === undefined) throw error;
+      await tellUser(client, notice, `:x: I cannot read that message (${code}).`, deps.logger);
+      return;
+    }
+    const files = message ? await completeFiles(client, message.files) : [];
+    const fresh: SlackFile[] = [];
+    const already: SlackFile[] = [];
+    for (const file of files) {
+      const key = fileClaimKey(deps, item, file.id);
+      if (await deps.claims.claim(key)) {
+        claimed.push(key);
+        fresh.push(file);
+      } else already.push(file);
+    }
+    if (files.length > 0 && fresh.length === 0) {
+      const names = listNames(already.map((file) => escapeMrkdwn(file.name ?? file.id)));
       await tellUser(
         client,
-        where,
-        `:x: I cannot read that message (${code}). Invite me to the channel first (\`/invite @bgremover\`).`,
+        notice,
+        `${names} ${already.length > 1 ? 'were' : 'was'} already processed for an earlier reaction; the results are in the message's thread.`,
         deps.logger,
       );
       return;
     }
-    const files = message ? await completeFiles(client, message.files) : [];
-    const plan = planJobs(files, deps.config, deps.config.maxFilesPerRequest);
-    const threadTs = message?.threadTs ?? item.ts;
-    if (plan.accepted.length > 0) await react(client, item, reactions.pending, deps.logger);
-    const outcome = await enqueueJobs(
-      deps.queue,
+    if (fresh.length > 0) await react(client, item, reactions.pending, deps.logger);
+    const outcome = await startRequest(
+      deps,
+      client,
       {
         channel: item.channel,
-        threadTs,
+        threadTs: message?.threadTs ?? item.ts,
         userId: user,
         reactionTs: item.ts,
         requestKey: eventId,
+        jobIdOf: (fileId) => `slack-reaction-${item.channel}-${item.ts}-${fileId}`,
         options: {},
       },
-      plan.accepted,
+      fresh,
     );
-    const refused = [...plan.refused, ...outcome.refused];
-    if (outcome.started.length === 0) await react(client, item, reactions.failed, deps.logger);
-    if (refused.length > 0 || outcome.started.length === 0) {
-      await tellUser(
-        client,
-        { ...where, threadTs: message?.threadTs },
-        requestSummary({ started: outcome.started, refused }, NO_FILES_TEXT),
-        deps.logger,
-      );
+    if (outcome.started.length === 0) await markFailed(client, item, deps);
+    if (outcome.refused.length > 0 || outcome.started.length === 0) {
+      await tellUser(client, notice, requestSummary(outcome, NO_FILES_TEXT), deps.logger);
     }
   } catch (error) {
     deps.logger.error({ err: error }, 'the reaction could not start its jobs');
-    await react(client, item, reactions.failed, deps.logger);
-    await tellUser(client, where, START_FAILED_TEXT, deps.logger);
+    // Nothing was queued for sure: let a later reaction try these files again.
+    await Promise.all(claimed.map((key) => deps.claims.release(key).catch(() => undefined)));
+    await markFailed(client, item, deps);
+    await tellUser(client, notice, START_FAILED_TEXT, deps.logger);
   }
+}
+
+function fileClaimKey(deps: HandlerDeps, item: { channel: string; ts: string }, fileId: string) {
+  return `reaction:${deps.config.jobs.queueName}:${item.channel}:${item.ts}:${fileId}`;
+}
+
+async function markFailed(
+  client: webApi.WebClient,
+  item: { channel: string; ts: string },
+  deps: HandlerDeps,
+): Promise<void> {
+  await client.reactions
+    .remove({ channel: item.channel, timestamp: item.ts, name: reactions.pending })
+    .catch(() => undefined);
+  await react(client, item, reactions.failed, deps.logger);
 }

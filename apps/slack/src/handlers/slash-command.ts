@@ -1,22 +1,31 @@
-import { createHash } from 'node:crypto';
 import type { App, SlashCommand, webApi } from '@slack/bolt';
 import { CommandTextError, helpText, parseCommandText, SLASH_COMMAND } from '../command-text.js';
+import { ensureBotInConversation, mayUseFileHere } from '../conversation-access.js';
+import { lookUpFile } from '../file-plan.js';
 import { buildOptionsModal } from '../options-modal.js';
 import { OptionError, type RemovalOptions } from '../removal-options.js';
-import { requestSummary, tellUser } from '../replies.js';
-import type { SlackFile } from '../slack-files.js';
-import { enqueueJobs, lookUpFile, planJobs } from '../start-jobs.js';
+import { type NoticeTarget, requestSummary, tellUser } from '../replies.js';
+import { startRequest } from '../start-request.js';
 import { type HandlerDeps, START_FAILED_TEXT } from './deps.js';
-import { missingFileText, NOT_IN_CHANNEL_TEXT, openResultThread } from './options-submission.js';
+import { missingFileText } from './options-submission.js';
+
+/** What `/removebg <link>` says about a file the person may not use here. */
+export const NOT_SHARED_HERE_TEXT =
+  ':x: I can only work on a file that is shared in this conversation (or one you uploaded yourself). Share the file here first, or run the command where it was shared.';
+
+const NO_FILE_ID_TEXT =
+  ":x: That link does not name a Slack file. Use the file's own link (⋯ → Copy link on the file).";
 
 /**
- * `/removebg`: alone, opens the options modal with a file input (slash commands carry no files);
- * `help` explains usage; a Slack file link (with options) starts a job on that file, its result
- * in a thread the bot opens in the channel. A malformed line is answered at once, privately,
- * with what is wrong.
+ * `/removebg` (in a channel or a DM with the bot): alone, opens the options modal with a file
+ * input (slash commands carry no files); `help` explains usage; a Slack file link (with
+ * options) starts a job on that file when the person could already see it here (see
+ * `mayUseFileHere`), its result in a thread the bot opens once the file is downloaded. Every
+ * answer to the person goes through the command's response_url. A malformed line is answered
+ * at once, privately, with what is wrong.
  */
 export function registerSlashCommand(app: App, deps: HandlerDeps): void {
-  app.command(SLASH_COMMAND, async ({ command, ack, client }) => {
+  app.command(SLASH_COMMAND, async ({ command, ack, client, context }) => {
     let request: ReturnType<typeof parseCommandText>;
     try {
       request = parseCommandText(command.text);
@@ -30,17 +39,42 @@ export function registerSlashCommand(app: App, deps: HandlerDeps): void {
       return;
     }
     await ack();
+    const notice: NoticeTarget = {
+      channel: command.channel_id,
+      user: command.user_id,
+      responseUrl: command.response_url,
+    };
     if (request.kind === 'modal') {
-      await deps.track(() =>
-        client.views.open({
-          trigger_id: command.trigger_id,
-          view: buildOptionsModal({ kind: 'command', channel: command.channel_id }),
-        }),
-      );
+      await deps.track(async () => {
+        try {
+          const access = await ensureBotInConversation(
+            client,
+            command.channel_id,
+            context.botUserId,
+          );
+          if (!access.ok) {
+            await tellUser(client, notice, access.reason, deps.logger);
+            return;
+          }
+          await client.views.open({
+            trigger_id: command.trigger_id,
+            view: buildOptionsModal({
+              kind: 'command',
+              channel: command.channel_id,
+              responseUrl: command.response_url,
+            }),
+          });
+        } catch (error) {
+          deps.logger.error({ err: error }, '/removebg could not open its form');
+          await tellUser(client, notice, START_FAILED_TEXT, deps.logger);
+        }
+      });
       return;
     }
-    const { fileId, url, options } = request;
-    await deps.track(() => startFromLink(command, client, deps, { fileId, url, options }));
+    const { fileId, options } = request;
+    await deps.track(() =>
+      startFromLink(command, client, deps, notice, { fileId, options }, context.botUserId),
+    );
   });
 }
 
@@ -48,59 +82,48 @@ async function startFromLink(
   command: SlashCommand,
   client: webApi.WebClient,
   deps: HandlerDeps,
-  link: { fileId: string | undefined; url: string; options: RemovalOptions },
+  notice: NoticeTarget,
+  link: { fileId: string | undefined; options: RemovalOptions },
+  botUserId: string | undefined,
 ): Promise<void> {
-  const where = { channel: command.channel_id, user: command.user_id };
   try {
-    const file = link.fileId ? await lookUpFile(client, link.fileId) : fileFromUrl(link.url);
+    if (!link.fileId) {
+      await tellUser(client, notice, NO_FILE_ID_TEXT, deps.logger);
+      return;
+    }
+    const file = await lookUpFile(client, link.fileId);
     if (!file) {
-      await tellUser(client, where, `:x: ${missingFileText(link.fileId ?? link.url)}`, deps.logger);
+      await tellUser(client, notice, `:x: ${missingFileText(link.fileId)}`, deps.logger);
       return;
     }
-    const plan = planJobs([file], deps.config, deps.config.maxFilesPerRequest);
-    if (plan.accepted.length === 0) {
-      await tellUser(
-        client,
-        where,
-        requestSummary({ started: [], refused: plan.refused }, ''),
-        deps.logger,
+    if (!mayUseFileHere(file, command.channel_id, command.user_id)) {
+      deps.logger.info(
+        { file: file.id, channel: command.channel_id, user: command.user_id },
+        '/removebg refused a file not shared in this conversation',
       );
+      await tellUser(client, notice, NOT_SHARED_HERE_TEXT, deps.logger);
       return;
     }
-    const threadTs = await openResultThread(client, command.channel_id, command.user_id, [file]);
-    if (!threadTs) {
-      await tellUser(client, where, NOT_IN_CHANNEL_TEXT, deps.logger);
+    const access = await ensureBotInConversation(client, command.channel_id, botUserId);
+    if (!access.ok) {
+      await tellUser(client, notice, access.reason, deps.logger);
       return;
     }
-    const outcome = await enqueueJobs(
-      deps.queue,
+    const outcome = await startRequest(
+      deps,
+      client,
       {
         channel: command.channel_id,
-        threadTs,
+        threadTs: undefined,
         userId: command.user_id,
         requestKey: command.trigger_id,
         options: link.options,
       },
-      plan.accepted,
+      [file],
     );
-    await tellUser(
-      client,
-      { ...where, threadTs },
-      requestSummary({ started: outcome.started, refused: outcome.refused }, ''),
-      deps.logger,
-    );
+    await tellUser(client, notice, requestSummary(outcome, ''), deps.logger);
   } catch (error) {
     deps.logger.error({ err: error }, '/removebg could not start its job');
-    await tellUser(client, where, START_FAILED_TEXT, deps.logger);
+    await tellUser(client, notice, START_FAILED_TEXT, deps.logger);
   }
-}
-
-/** A file known only by its URL (no Slack file id in it): its name and type come from the path. */
-function fileFromUrl(url: string): SlackFile {
-  const name = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '') || 'file';
-  return { id: `link-${shortHash(url)}`, name, url_private_download: url };
-}
-
-function shortHash(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
