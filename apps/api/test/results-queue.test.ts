@@ -75,3 +75,24 @@ describe('/v1/results/ queue_count', () => {
     expect(await queueCount(waiting)).toBe(0);
   });
 });
+
+describe('/v1/results/ progress', () => {
+  it("reports each started file's stage, percent and frames, as its worker updates them", async () => {
+    const uuid = await convert('video');
+    const poll = async () => {
+      const response = await fetch(`${stack.baseUrl}/v1/results/?uuid=${uuid}`);
+      return (await response.json()) as { progress: unknown[]; finished: boolean };
+    };
+    // Nothing has started: nothing to report.
+    expect((await poll()).progress).toEqual([]);
+    const record = await stack.api.context.requests.get(uuid);
+    const jobId = record?.files[0]?.jobId;
+    if (!jobId) throw new Error('no job for the clip');
+    await stack.api.context.requests.markStarted(uuid, 0);
+    const job = await stack.api.context.queue.getJob(jobId);
+    await job?.updateProgress({ stage: 'processing', percent: 40, framesDone: 2, framesTotal: 5 });
+    expect((await poll()).progress).toEqual([
+      { filename: 'c0.mp4', stage: 'processing', percent: 40, frames_done: 2, frames_total: 5 },
+    ]);
+  });
+});

@@ -261,6 +261,19 @@ describe('the page in Chromium', () => {
     expect(duration).toBeGreaterThan(0);
     await screenshot('web-page-after.png');
 
+    // A file dropped on the page (not picked) gets its row too, here with the server's refusal.
+    await page.evaluate(`(() => {
+      const data = new DataTransfer();
+      data.items.add(new File(['not a picture'], 'dropped.png', { type: 'image/png' }));
+      document.body.dispatchEvent(
+        new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }),
+      );
+    })()`);
+    await expect.poll(() => rows.count()).toBe(4);
+    await expect
+      .poll(() => status('dropped.png').textContent())
+      .toMatch(/^Failed: dropped\.png is not an image or video/);
+
     // The CSP holds: an inline script cannot run on the page...
     const axePath = require.resolve('axe-core/axe.min.js');
     await expect(page.addScriptTag({ path: axePath })).rejects.toThrow(

@@ -93,7 +93,7 @@ function setUpKey(): void {
   note.textContent = input.value
     ? 'Remembered from your last visit.'
     : 'Type it once; this browser remembers it.';
-  input.addEventListener('change', () => {
+  input.addEventListener('input', () => {
     const key = input.value.trim();
     if (key) localStorage.setItem(KEY_STORAGE, key);
     else localStorage.removeItem(KEY_STORAGE);
@@ -261,6 +261,11 @@ class FileRow {
   }
 
   finish(result: { url: string; filename: string }, warnings: string[]): void {
+    // Only a download from this server is shown or linked.
+    if (new URL(result.url, location.href).origin !== location.origin) {
+      this.fail('The server gave a result address on another site');
+      return;
+    }
     this.setStatus('done', 'Done.', warnings.join(' '));
     this.bar.hidden = true;
     const isVideo = /\.(mp4|webm|mov|mkv|m4v)$/i.test(result.filename);
@@ -426,6 +431,7 @@ async function addFiles(files: File[]): Promise<void> {
   }
 }
 
+/** Files may be dropped anywhere on the page (a drop never navigates away from the results). */
 function setUpDrop(): void {
   const zone = byId('drop-zone');
   const input = byId<HTMLInputElement>('file-input');
@@ -433,12 +439,14 @@ function setUpDrop(): void {
     if (input.files) void addFiles([...input.files]);
     input.value = '';
   });
-  zone.addEventListener('dragover', (event) => {
+  document.addEventListener('dragover', (event) => {
     event.preventDefault();
     zone.classList.add('over');
   });
-  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
-  zone.addEventListener('drop', (event) => {
+  document.addEventListener('dragleave', (event) => {
+    if (event.relatedTarget === null) zone.classList.remove('over');
+  });
+  document.addEventListener('drop', (event) => {
     event.preventDefault();
     zone.classList.remove('over');
     if (event.dataTransfer?.files) void addFiles([...event.dataTransfer.files]);
