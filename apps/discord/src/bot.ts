@@ -1,10 +1,18 @@
-import { logRedisErrors, openConversionQueue, reconnectDelayMs } from '@bgremover/jobs';
+import {
+  logRedisErrors,
+  openConversionQueue,
+  openStorage,
+  type RunningDeliveryWorker,
+  reconnectDelayMs,
+} from '@bgremover/jobs';
 import { Client, Events, GatewayIntentBits, Partials } from 'discord.js';
 import { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
 import type { BotContext } from './bot-context.js';
 import { CONTEXT_MENU_NAME, SLASH_COMMAND_NAME } from './commands.js';
 import type { DiscordConfig } from './config.js';
+import { OriginalReply } from './delivery/original-reply.js';
+import { startDiscordDelivery } from './delivery/start-delivery.js';
 import { handleContextMenu, handleSlashCommand } from './interaction-handlers.js';
 import { handleReaction } from './reaction-handler.js';
 
@@ -24,7 +32,7 @@ export function botIntents(reactionTrigger: boolean): GatewayIntentBits[] {
 }
 
 /**
- * Partials: reactions arrive for messages the bot never saw, so Message, Channel and Reaction
+ * Partials: reactions arrive (and DMs: the DM channel is not cached) for messages the bot never saw, so Message, Channel and Reaction
  * (and User, for reactors not cached) must be accepted as partial structures and fetched.
  */
 export const botPartials = [Partials.Message, Partials.Channel, Partials.Reaction, Partials.User];
@@ -32,15 +40,18 @@ export const botPartials = [Partials.Message, Partials.Channel, Partials.Reactio
 export interface RunningBot {
   client: Client<true>;
   /**
-   * Stops handling new events, waits for the handlers still running, then disconnects from the
-   * gateway and closes the queue and Redis connections.
+   * Stops handling new events, waits for the handlers still running, stops the delivery worker
+   * (letting the deliveries in hand finish), then disconnects from the gateway and closes the
+   * queue and Redis connections.
    */
   close(): Promise<void>;
 }
 
 /**
- * Logs the bot in and resolves once the gateway says READY (with its guilds). Interactions and
- * reactions are handled from then on; errors in a handler are logged, never thrown out.
+ * Logs the bot in and resolves once the gateway says READY (with its guilds) and the app's
+ * delivery worker runs: interactions and reactions are handled from then on, and the results,
+ * progress and failures of the jobs they queued are posted by this app (the workers hold no
+ * Discord token). Errors in a handler are logged, never thrown out.
  */
 export async function startDiscordBot(
   config: DiscordConfig,
@@ -55,12 +66,14 @@ export async function startDiscordBot(
   // Through a Redis outage: logged (once per 10 s), not printed as "Unhandled error event".
   logRedisErrors(redis, logger, 'redis');
   logRedisErrors(queue, logger, 'queue');
-  const bot: BotContext = { config, queue, redis, logger };
   const client = new Client({
     intents: botIntents(config.reactionTrigger),
     partials: botPartials,
     ...(config.apiUrl ? { rest: { api: config.apiUrl } } : {}),
   });
+  const storage = openStorage(config.jobs);
+  const reply = new OriginalReply(client.rest, redis, config.jobs.queueName, logger);
+  const bot: BotContext = { config, queue, redis, storage, rest: client.rest, reply, logger };
 
   // Handlers still running when the bot is asked to stop are awaited, so an acknowledged
   // request is not left half-queued.
@@ -98,13 +111,16 @@ export async function startDiscordBot(
   client.on(Events.Error, (error) => logger.error({ err: error }, 'discord client error'));
 
   const ready = new Promise<Client<true>>((resolve) => client.once(Events.ClientReady, resolve));
+  let delivery: RunningDeliveryWorker | undefined;
   try {
     await client.login(config.token);
+    delivery = await startDiscordDelivery(config, { client, storage, redis, reply, logger });
   } catch (error) {
-    await Promise.allSettled([client.destroy(), queue.close(), redis.quit()]);
+    await Promise.allSettled([delivery?.close(), client.destroy(), queue.close(), redis.quit()]);
     throw error;
   }
   const readyClient = await ready;
+  const deliveryWorker = delivery;
   logger.info({ user: readyClient.user.tag, queue: config.jobs.queueName }, 'discord bot ready');
 
   return {
@@ -113,6 +129,7 @@ export async function startDiscordBot(
       client.removeAllListeners(Events.InteractionCreate);
       client.removeAllListeners(Events.MessageReactionAdd);
       await Promise.allSettled([...inFlight]);
+      await deliveryWorker.close();
       await client.destroy();
       await queue.close();
       await redis.quit();

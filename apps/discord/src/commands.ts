@@ -1,6 +1,7 @@
 import { modelNames, videoFormats } from '@bgremover/core';
 import {
   ApplicationCommandType,
+  ApplicationIntegrationType,
   ContextMenuCommandBuilder,
   InteractionContextType,
   type RESTPostAPIApplicationCommandsJSONBody,
@@ -13,6 +14,7 @@ export const CONTEXT_MENU_NAME = 'Remove background';
 /** The option names of `/removebg`, as people see them in Discord. */
 export const slashOptions = {
   file: 'file',
+  url: 'url',
   model: 'model',
   format: 'format',
   alphaMatting: 'alpha_matting',
@@ -21,14 +23,52 @@ export const slashOptions = {
   bgImage: 'bg_image',
 } as const;
 
-/** `/removebg`: a picture or clip plus the seed API's main parameters. Guild-only. */
-export function slashCommand(): RESTPostAPIApplicationCommandsJSONBody {
-  return new SlashCommandBuilder()
+/** Where commands are registered: one guild (development) or every guild (global). */
+export type CommandScope = 'guild' | 'global';
+
+/**
+ * Pinned so that enabling user installs in the developer portal does not make the commands
+ * reachable where the bot is not (commands without `integration_types` follow the app's
+ * configured install contexts:
+ * https://discord.com/developers/docs/interactions/application-commands#contexts). The bot runs
+ * in servers that installed it (GUILD_INSTALL, 0) and in DMs with it (BOT_DM, 1); guild-scoped
+ * commands do not support BOT_DM
+ * (https://discord.com/developers/docs/interactions/application-commands#interaction-contexts).
+ */
+function pinContexts<T extends object>(command: T, scope: CommandScope, dm: boolean) {
+  return {
+    ...command,
+    integration_types: [ApplicationIntegrationType.GuildInstall],
+    contexts:
+      scope === 'global' && dm
+        ? [InteractionContextType.Guild, InteractionContextType.BotDM]
+        : [InteractionContextType.Guild],
+  };
+}
+
+/**
+ * `/removebg`: a picture or clip (an attachment, or a link the workers may fetch) plus the seed
+ * API's main parameters. In servers and in DMs with the bot. The attachment options filter the
+ * picker to pictures and videos (`file_types`:
+ * https://discord.com/developers/docs/reference#file-type-filtering).
+ */
+export function slashCommand(
+  scope: CommandScope = 'global',
+): RESTPostAPIApplicationCommandsJSONBody {
+  const command = new SlashCommandBuilder()
     .setName(SLASH_COMMAND_NAME)
     .setDescription('Remove the background from a picture or a video clip')
-    .setContexts(InteractionContextType.Guild)
     .addAttachmentOption((option) =>
-      option.setName(slashOptions.file).setDescription('The picture or clip').setRequired(true),
+      option
+        .setName(slashOptions.file)
+        .setDescription('The picture or clip (or give a url instead)')
+        .setFileTypes('image', 'video'),
+    )
+    .addStringOption((option) =>
+      option
+        .setName(slashOptions.url)
+        .setDescription('A link to the picture or clip, instead of a file')
+        .setMaxLength(2000),
     )
     .addStringOption((option) =>
       option
@@ -57,21 +97,27 @@ export function slashCommand(): RESTPostAPIApplicationCommandsJSONBody {
     .addAttachmentOption((option) =>
       option
         .setName(slashOptions.bgImage)
-        .setDescription('Background picture to put behind the subject'),
+        .setDescription('Background picture to put behind the subject')
+        .setFileTypes('image', 'video'),
     )
     .toJSON();
+  return pinContexts(command, scope, true);
 }
 
-/** The message context menu entry "Remove background". Guild-only. */
-export function contextMenuCommand(): RESTPostAPIApplicationCommandsJSONBody {
-  return new ContextMenuCommandBuilder()
+/** The message context menu entry "Remove background". In servers (and DMs with the bot). */
+export function contextMenuCommand(
+  scope: CommandScope = 'global',
+): RESTPostAPIApplicationCommandsJSONBody {
+  const command = new ContextMenuCommandBuilder()
     .setName(CONTEXT_MENU_NAME)
     .setType(ApplicationCommandType.Message)
-    .setContexts(InteractionContextType.Guild)
     .toJSON();
+  return pinContexts(command, scope, true);
 }
 
-/** Every command the bot registers. */
-export function allCommands(): RESTPostAPIApplicationCommandsJSONBody[] {
-  return [slashCommand(), contextMenuCommand()];
+/** Every command the bot registers, for one scope. */
+export function allCommands(
+  scope: CommandScope = 'global',
+): RESTPostAPIApplicationCommandsJSONBody[] {
+  return [slashCommand(scope), contextMenuCommand(scope)];
 }

@@ -30,6 +30,14 @@ export const discordEnvSchema = z.object({
     blankIsUnset,
     hostList.default(['cdn.discordapp.com', 'media.discordapp.net']),
   ),
+  /**
+   * Hosts the workers fetch links from (the workers' own variable, read here so that
+   * `/removebg url:` refuses at once a link the workers would refuse).
+   */
+  ATTACHMENT_HOSTS: z.preprocess(
+    blankIsUnset,
+    hostList.default(['cdn.discordapp.com', 'media.discordapp.net', 'files.slack.com']),
+  ),
   /** The emoji reaction trigger; off drops the privileged MessageContent intent. */
   DISCORD_REACTION_TRIGGER: z.preprocess(
     blankIsUnset,
@@ -61,6 +69,30 @@ export const discordEnvSchema = z.object({
   ),
   /** Video format when the person picks none (webm: VP9 with alpha, plays in Discord). */
   DISCORD_DEFAULT_VIDEO_FORMAT: z.preprocess(blankIsUnset, z.enum(videoFormats).default('webm')),
+  /** The API's public address: results over Discord's upload limit are linked to `/v1/files/...`. */
+  PUBLIC_BASE_URL: z.preprocess(blankIsUnset, z.url().optional()),
+  /** Least time between two progress edits of one job's message (milliseconds). */
+  DISCORD_PROGRESS_INTERVAL_MS: z.preprocess(
+    blankIsUnset,
+    z.coerce.number().int().min(0).default(4_000),
+  ),
+  /**
+   * A Discord CDN link that expires sooner than this (seconds) is copied into storage before
+   * the job is queued, so that a job waiting in a long queue does not find the link dead.
+   */
+  DISCORD_URL_MIN_LIFETIME_SECONDS: z.preprocess(
+    blankIsUnset,
+    z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(6 * 3600),
+  ),
+  /** Deliveries the app posts at once. */
+  DISCORD_DELIVERY_CONCURRENCY: z.preprocess(
+    blankIsUnset,
+    z.coerce.number().int().min(1).default(4),
+  ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -71,6 +103,8 @@ export interface DiscordConfig {
   apiUrl: string | undefined;
   devGuildId: string | undefined;
   attachmentHosts: string[];
+  /** Hosts a `/removebg url:` link may point at (the workers' ATTACHMENT_HOSTS). */
+  linkHosts: string[];
   reactionTrigger: boolean;
   reactionEmoji: string;
   pendingEmoji: string;
@@ -82,6 +116,10 @@ export interface DiscordConfig {
   jobLimitWindowSeconds: number;
   maxFilesPerMessage: number;
   defaultVideoFormat: VideoFormat;
+  publicBaseUrl: string | undefined;
+  progressIntervalMs: number;
+  urlMinLifetimeMs: number;
+  deliveryConcurrency: number;
   logLevel: z.infer<typeof discordEnvSchema>['LOG_LEVEL'];
   jobs: JobsConfig;
 }
@@ -102,6 +140,7 @@ export function loadDiscordConfig(env: NodeJS.ProcessEnv = process.env): Discord
     apiUrl: v.DISCORD_API_URL,
     devGuildId: v.DISCORD_DEV_GUILD_ID,
     attachmentHosts: v.DISCORD_ATTACHMENT_HOSTS,
+    linkHosts: v.ATTACHMENT_HOSTS,
     reactionTrigger: v.DISCORD_REACTION_TRIGGER,
     reactionEmoji: v.REACTION_EMOJI,
     pendingEmoji: v.PENDING_EMOJI,
@@ -113,6 +152,10 @@ export function loadDiscordConfig(env: NodeJS.ProcessEnv = process.env): Discord
     jobLimitWindowSeconds: v.DISCORD_JOB_LIMIT_WINDOW_SECONDS,
     maxFilesPerMessage: v.DISCORD_MAX_FILES_PER_MESSAGE,
     defaultVideoFormat: v.DISCORD_DEFAULT_VIDEO_FORMAT,
+    publicBaseUrl: v.PUBLIC_BASE_URL,
+    progressIntervalMs: v.DISCORD_PROGRESS_INTERVAL_MS,
+    urlMinLifetimeMs: v.DISCORD_URL_MIN_LIFETIME_SECONDS * 1000,
+    deliveryConcurrency: v.DISCORD_DELIVERY_CONCURRENCY,
     logLevel: v.LOG_LEVEL,
     jobs: loadJobsConfig(env),
   };

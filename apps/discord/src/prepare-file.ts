@@ -3,6 +3,7 @@ import {
   type AttachmentInfo,
   type AttachmentPolicy,
   checkDeclared,
+  declaredKind,
   type MediaKind,
 } from './attachments.js';
 import { framesProblem, type InspectOptions, inspectAttachment } from './inspect-attachment.js';
@@ -13,6 +14,12 @@ export interface FileRequest {
   attachment: AttachmentInfo;
   chosen: ChosenOptions;
   background?: AttachmentInfo | undefined;
+  /**
+   * A `/removebg url:` link rather than a Discord attachment: the bot does not download it (the
+   * worker fetches it with its SSRF-safe fetch and reads its bytes); its kind comes from its
+   * extension (a picture when it has none).
+   */
+  link?: boolean;
 }
 
 /** A file that passed every check, ready to become a job. */
@@ -37,7 +44,9 @@ export function precheckFile(
   request: FileRequest,
   settings: PrepareSettings,
 ): Checked<{ kind: MediaKind }> {
-  const declared = checkDeclared(request.attachment, settings);
+  const declared = request.link
+    ? { ok: true as const, kind: declaredKind(request.attachment) ?? ('image' as const) }
+    : checkDeclared(request.attachment, settings);
   if (!declared.ok) return declared;
   if (request.background) {
     const background = checkDeclared(request.background, settings);
@@ -67,7 +76,9 @@ export async function prepareFile(
 ): Promise<Checked<{ prepared: PreparedFile }>> {
   const pre = precheckFile(request, settings);
   if (!pre.ok) return pre;
-  const inspected = await inspectAttachment(request.attachment, settings);
+  const inspected = request.link
+    ? { ok: true as const, kind: pre.kind, durationSeconds: undefined, fps: undefined }
+    : await inspectAttachment(request.attachment, settings);
   if (!inspected.ok) return inspected;
   const params = buildJobParams(inspected.kind, chosenWith(request), settings.defaultVideoFormat);
   if (!params.ok) return { ok: false, problem: `${request.attachment.name}: ${params.problem}` };

@@ -1,15 +1,19 @@
-import type {
-  Message,
-  MessageReaction,
-  PartialMessageReaction,
-  PartialUser,
-  User,
+import {
+  type Message,
+  type MessageReaction,
+  type PartialMessageReaction,
+  type PartialUser,
+  Routes,
+  type User,
 } from 'discord.js';
 import { declaredKind } from './attachments.js';
-import { attachmentInfo, type BotContext, limitSettings, prepareSettings } from './bot-context.js';
+import { type BotContext, limitSettings, prepareSettings, stageSettings } from './bot-context.js';
+import { isThreadAlreadyCreated } from './delivery/discord-errors.js';
 import { enqueueDiscordJob } from './enqueue-job.js';
 import { takeJobAllowance } from './job-limits.js';
-import { prepareFile } from './prepare-file.js';
+import { messageFiles } from './message-files.js';
+import { type PreparedFile, prepareFile } from './prepare-file.js';
+import { freshenAttachments } from './stage-input.js';
 
 /** A message reacted to is remembered this long, so reacting again does not start a second job. */
 const REACTION_MEMORY_SECONDS = 7 * 24 * 3600;
@@ -27,11 +31,13 @@ export function isTriggerEmoji(
 }
 
 /**
- * The reaction trigger: the configured emoji on a guild message with an attachment processes
- * the message's first picture or video. The bot reacts ⏳, opens a thread on the message where
- * the worker posts the result, and the worker swaps ⏳ for ✅ or ❌. A message is processed once
- * however often it is reacted to (remembered in Redis). Messages without attachments are
- * ignored (the emoji is also just an emoji); every other refusal gets ❌ and a reply naming it.
+ * The reaction trigger: the configured emoji on a guild message with attachments (its own, or
+ * a forward's) processes every picture or video on it, up to DISCORD_MAX_FILES_PER_MESSAGE. The
+ * bot reacts with the pending emoji, uses the message's thread (opening one when it has none)
+ * where the app's delivery shows progress and posts the results, and swaps the pending emoji for
+ * ✅ or ❌. A message is processed once however often it is reacted to (remembered in Redis).
+ * Messages without attachments are ignored (the emoji is also just an emoji); every other refusal
+ * gets ❌ and a reply naming it.
  */
 export async function handleReaction(
   reactionOrPartial: MessageReaction | PartialMessageReaction,
@@ -43,7 +49,9 @@ export async function handleReaction(
   const message = reactionOrPartial.message.partial
     ? await reactionOrPartial.message.fetch()
     : reactionOrPartial.message;
-  if (!message.inGuild() || message.attachments.size === 0) return;
+  if (!message.inGuild()) return;
+  const files = messageFiles(message);
+  if (files.length === 0) return;
 
   const memoryKey = `bgremover:discord:${bot.config.jobs.queueName}:reaction:${message.id}`;
   const first = await bot.redis.set(memoryKey, user.id, 'EX', REACTION_MEMORY_SECONDS, 'NX');
@@ -56,23 +64,28 @@ export async function handleReaction(
     await refuseReaction(message, user.id, problem, bot);
   };
 
-  const attachment = [...message.attachments.values()]
-    .map(attachmentInfo)
-    .find((candidate) => declaredKind(candidate) !== undefined);
-  if (!attachment) {
+  const media = files.filter((candidate) => declaredKind(candidate) !== undefined);
+  if (media.length === 0) {
     await refuse('none of its attachments is a picture or a video');
     return;
   }
-  const prepared = await prepareFile({ attachment, chosen: {} }, prepareSettings(bot.config));
-  if (!prepared.ok) {
-    await refuse(prepared.problem);
+  const chosen = await freshenAttachments(bot.rest, media.slice(0, bot.config.maxFilesPerMessage));
+  const accepted: PreparedFile[] = [];
+  const problems: string[] = [];
+  for (const attachment of chosen) {
+    const prepared = await prepareFile({ attachment, chosen: {} }, prepareSettings(bot.config));
+    if (prepared.ok) accepted.push(prepared.prepared);
+    else problems.push(prepared.problem);
+  }
+  if (accepted.length === 0) {
+    await refuse(problems.join('; '));
     return;
   }
   const allowance = await takeJobAllowance(
     bot.redis,
     limitSettings(bot.config),
     { userId: user.id, guildId: message.guildId },
-    1,
+    accepted.length,
   );
   if (!allowance.ok) {
     await refuse(allowance.problem);
@@ -87,23 +100,28 @@ export async function handleReaction(
       return false;
     },
   );
-  const threadId = await openThread(message, attachment.name, bot);
+  const names = accepted.map((file) => file.request.attachment.name);
+  const threadId = await resultThread(message, names.join(', '), bot);
+  if (problems.length > 0) await noteProblems(message, threadId, user.id, problems, bot);
   try {
-    await enqueueDiscordJob(
-      bot.queue,
-      prepared.prepared,
-      {
-        kind: 'discord',
-        channelId: message.channelId,
-        messageId: message.id,
-        ...(threadId ? { threadId } : {}),
-        userId: user.id,
-        guildId: message.guildId,
-        trigger: 'reaction',
-        ...(reacted ? { pendingReaction: pending } : {}),
-      },
-      `discord-reaction-${message.id}-${attachment.id}`,
-    );
+    for (const file of accepted) {
+      await enqueueDiscordJob(
+        bot.queue,
+        file,
+        {
+          kind: 'discord',
+          channelId: message.channelId,
+          messageId: message.id,
+          ...(threadId ? { threadId } : {}),
+          userId: user.id,
+          guildId: message.guildId,
+          trigger: 'reaction',
+          ...(reacted ? { pendingReaction: pending } : {}),
+        },
+        `discord-reaction-${message.id}-${file.request.attachment.id}`,
+        stageSettings(bot),
+      );
+    }
   } catch (error) {
     bot.logger.error({ err: error, message: message.id }, 'could not queue a reaction request');
     await refuse('the request could not be queued (internal error); react again to retry');
@@ -111,26 +129,49 @@ export async function handleReaction(
 }
 
 /**
- * Opens a thread on the message for the result. A message already inside a thread (or a
- * channel without threads) cannot have one: then the worker replies to the message instead.
+ * The thread the results go into. A thread started from a message has the message's id, and a
+ * message has at most one (https://discord.com/developers/docs/resources/channel#start-thread-from-message):
+ * a message that already has one gets its results there, and a 160004 answer (another thread
+ * opened it first) means the same. A message inside a thread, or in a channel without threads,
+ * cannot have one: then the results are replies to the message.
  */
-async function openThread(
+async function resultThread(
   message: Message<true>,
-  filename: string,
+  names: string,
   bot: BotContext,
 ): Promise<string | undefined> {
   if (message.channel.isThread() || !('threads' in message.channel)) return undefined;
+  if (message.hasThread) return message.id;
   try {
     const thread = await message.startThread({
-      name: `Background removed: ${filename}`.slice(0, 100),
+      name: `Background removed: ${names}`.slice(0, 100),
     });
     return thread.id;
   } catch (error) {
+    if (isThreadAlreadyCreated(error)) return message.id;
     bot.logger.warn(
       { err: error, message: message.id },
       'could not open a thread; the result will be a reply to the message',
     );
     return undefined;
+  }
+}
+
+/** Files of the message that were refused while others go ahead: said where the results go. */
+async function noteProblems(
+  message: Message<true>,
+  threadId: string | undefined,
+  userId: string,
+  problems: string[],
+  bot: BotContext,
+): Promise<void> {
+  const content = `<@${userId}> Not processed: ${problems.map((p) => `❌ ${p}`).join('\n')}`;
+  try {
+    await bot.rest.post(Routes.channelMessages(threadId ?? message.channelId), {
+      body: { content: content.slice(0, 2000), allowed_mentions: { users: [userId] } },
+    });
+  } catch (error) {
+    bot.logger.warn({ err: error, message: message.id }, 'could not note the refused files');
   }
 }
 

@@ -27,7 +27,7 @@ export async function registerCommands(
     scope.kind === 'guild'
       ? Routes.applicationGuildCommands(settings.applicationId, scope.guildId)
       : Routes.applicationCommands(settings.applicationId);
-  const saved = (await rest.put(route, { body: allCommands() })) as { name: string }[];
+  const saved = (await rest.put(route, { body: allCommands(scope.kind) })) as { name: string }[];
   return saved.map((command) => command.name);
 }
 

@@ -4,20 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openConversionQueue } from '@bgremover/jobs';
-import {
-  createDiscordReplyAdapter,
-  loadWorkerConfig,
-  type RunningWorker,
-  startConversionWorker,
-} from '@bgremover/worker';
+import { loadWorkerConfig, type RunningWorker, startConversionWorker } from '@bgremover/worker';
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DiscordStandIn,
+  type RecordedRequest,
+  snowflake,
+} from '../../../test-support/discord/discord-stand-in.js';
 import { makeLavfiClip } from '../../../test-support/lavfi-clip.js';
 import { type RunningBot, startDiscordBot } from '../src/bot.js';
 import { loadDiscordConfig } from '../src/config.js';
 import { registerCommands } from '../src/register-commands.js';
-import { DiscordStandIn, type RecordedRequest, snowflake } from '../../../test-support/discord/discord-stand-in.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PUBLIC_BASE_URL = 'https://bgremover.example.test';
@@ -30,9 +29,12 @@ let bot: RunningBot;
 let storageDir: string;
 let env: NodeJS.ProcessEnv;
 let photo: Buffer;
+let pendingEmoji: string;
 
 beforeAll(async () => {
   standIn = await DiscordStandIn.start();
+  // A custom pending emoji: the reaction routes want it as `name:id`.
+  pendingEmoji = standIn.addCustomEmoji('hourglass');
   storageDir = await mkdtemp(join(tmpdir(), 'bgremover-discord-test-'));
   env = {
     ...process.env,
@@ -53,14 +55,12 @@ beforeAll(async () => {
     DISCORD_USER_JOB_LIMIT: '3',
     DISCORD_MAX_FILES_PER_MESSAGE: '4',
     DISCORD_MAX_VIDEO_SECONDS: '3',
+    DISCORD_PROGRESS_INTERVAL_MS: '500',
+    PUBLIC_BASE_URL,
+    PENDING_EMOJI: pendingEmoji,
   };
-  const adapter = createDiscordReplyAdapter({
-    token: 'stand-in-token',
-    apiUrl: standIn.apiUrl,
-    publicBaseUrl: PUBLIC_BASE_URL,
-    progressIntervalMs: 500,
-  });
-  worker = await startConversionWorker(loadWorkerConfig(env), { adapters: { discord: adapter } });
+  // The worker holds no Discord token: the bot's own delivery worker posts every outcome.
+  worker = await startConversionWorker(loadWorkerConfig(env));
   bot = await startDiscordBot(loadDiscordConfig(env), { logger: pino({ level: 'warn' }) });
   photo = await sharp(`${fixtures}coffee.png`).resize(160).png().toBuffer();
 });
@@ -91,6 +91,19 @@ function originalEdits(token: string): RecordedRequest[] {
   );
 }
 
+/** `<:name:id>` as the reaction routes take it: `name:id`. */
+function routeOf(emoji: string): string {
+  const custom = /^<a?:(\w+):(\d+)>$/.exec(emoji);
+  return custom ? `${custom[1]}:${custom[2]}` : emoji;
+}
+
+/** The bot's own reaction requests on a message for one emoji (compared decoded). */
+function reactions(method: string, message: { id?: unknown }, emoji: string): RecordedRequest[] {
+  return standIn
+    .find(method, new RegExp(`^/channels/\\d+/messages/${String(message.id)}/reactions/[^/]+/@me$`))
+    .filter((request) => decodeURIComponent(request.path.split('/')[6] ?? '') === emoji);
+}
+
 function callbacks(id: string): RecordedRequest[] {
   return standIn.find('POST', new RegExp(`^/interactions/${id}/[^/]+/callback$`));
 }
@@ -107,7 +120,7 @@ async function expectCutOut(data: Buffer, width: number): Promise<void> {
 }
 
 describe('the Discord bot with the real worker (loopback Discord stand-in)', () => {
-  it('registers /removebg and the message command for one guild', async () => {
+  it('registers /removebg and the message command, pinned to server installs (and DMs when global)', async () => {
     const names = await registerCommands(
       { token: 'stand-in-token', applicationId: standIn.applicationId, apiUrl: standIn.apiUrl },
       { kind: 'guild', guildId: standIn.guildId },
@@ -117,9 +130,39 @@ describe('the Discord bot with the real worker (loopback Discord stand-in)', () 
       'PUT',
       new RegExp(`^/applications/${standIn.applicationId}/guilds/${standIn.guildId}/commands$`),
     );
-    const body = put?.body as unknown as { name: string; options?: { name: string }[] }[];
+    type Registered = {
+      name: string;
+      integration_types?: number[];
+      contexts?: number[];
+      options?: { name: string; file_types?: string[] }[];
+    };
+    const body = put?.body as unknown as Registered[];
+    // GUILD_INSTALL only, whatever install contexts the app enables; guild commands are
+    // not offered in DMs (BOT_DM is for global commands only).
+    for (const command of body) {
+      expect(command.integration_types).toEqual([0]);
+      expect(command.contexts).toEqual([0]);
+    }
+    // The picker shows pictures and videos.
+    expect(body[0]?.options?.find((option) => option.name === 'file')?.file_types).toEqual([
+      'image',
+      'video',
+    ]);
+    await registerCommands(
+      { token: 'stand-in-token', applicationId: standIn.applicationId, apiUrl: standIn.apiUrl },
+      { kind: 'global' },
+    );
+    const [global] = standIn.find(
+      'PUT',
+      new RegExp(`^/applications/${standIn.applicationId}/commands$`),
+    );
+    for (const command of global?.body as unknown as Registered[]) {
+      expect(command.integration_types).toEqual([0]);
+      expect(command.contexts).toEqual([0, 1]);
+    }
     expect(body[0]?.options?.map((option) => option.name)).toEqual([
       'file',
+      'url',
       'model',
       'format',
       'alpha_matting',
@@ -210,21 +253,20 @@ describe('the Discord bot with the real worker (loopback Discord stand-in)', () 
     );
   });
 
-  it('the reaction reacts ⏳, opens a thread, posts the result there, then ✅', async () => {
+  it('the reaction reacts with the custom pending emoji, opens a thread, posts the result there, then ✅', async () => {
     const message = standIn.postMessage([standIn.addAttachment('cup.png', photo, 'image/png')]);
     const reactor = snowflake();
     standIn.react(message, '✂️', reactor);
-    const reactionPath = (emoji: string) =>
-      new RegExp(
-        `^/channels/${standIn.channelId}/messages/${message.id}/reactions/${encodeURIComponent(emoji)}/@me$`,
-      );
-    const done = await standIn.waitFor(() => standIn.find('PUT', reactionPath('✅'))[0]);
-    const pending = standIn.find('PUT', reactionPath('⏳'))[0];
-    expect(pending).toBeDefined();
+    const done = await standIn.waitFor(() => reactions('PUT', message, '✅')[0]);
+    const [pending] = reactions('PUT', message, routeOf(pendingEmoji));
+    expect(pending?.status).toBe(204);
     expect(pending!.at).toBeLessThanOrEqual(done.at);
-    // The worker takes ⏳ away after ✅ is on: wait for that request rather than race it.
-    await standIn.waitFor(() => standIn.find('DELETE', reactionPath('⏳'))[0]);
-    expect(standIn.find('DELETE', reactionPath('⏳'))).toHaveLength(1);
+    // The delivery takes the pending emoji away after ✅ is on (as `name:id`, which Discord
+    // accepts; the `<:name:id>` form is refused with 10014).
+    const removed = await standIn.waitFor(
+      () => reactions('DELETE', message, routeOf(pendingEmoji))[0],
+    );
+    expect(removed.status).toBe(204);
 
     const [threadCreation] = standIn.find(
       'POST',
@@ -235,7 +277,8 @@ describe('the Discord bot with the real worker (loopback Discord stand-in)', () 
       .find('POST', /^\/channels\/\d+\/messages$/)
       .filter((request) => request.files[0]?.name === 'cup_processed.png');
     expect(threadPosts).toHaveLength(1);
-    expect(threadPosts[0]!.path).not.toBe(`/channels/${standIn.channelId}/messages`);
+    // A thread started from a message has the message's id.
+    expect(threadPosts[0]!.path).toBe(`/channels/${message.id}/messages`);
     expect(String(threadPosts[0]!.body?.content)).toContain(`<@${reactor}>`);
     await expectCutOut(threadPosts[0]!.files[0]!.data, 160);
   });
@@ -382,7 +425,10 @@ describe('the Discord bot with the real worker (loopback Discord stand-in)', () 
       /frames\)$/.test(String(edit.body?.content)),
     );
     expect(progressEdits.length).toBeGreaterThanOrEqual(1);
-    expect(String(progressEdits[0]?.body?.content)).toMatch(
+    const lines = String(progressEdits[0]?.body?.content).split('\n');
+    // One owner of the deferred reply: the summary stays, the file's line shows its progress.
+    expect(lines[0]).toBe('Working on clip.mp4; the result will be posted here.');
+    expect(lines.at(-1)).toMatch(
       /^Removing the background from clip\.mp4: \d+% \(\d+\/10 frames\)$/,
     );
     // Throttled: never two progress edits within the adapter's interval (500 ms here), however

@@ -1,14 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LocalStorage } from '@bgremover/jobs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeliverableResult } from '../src/reply/adapter.js';
-import { planDiscordDelivery } from '../src/reply/discord-result-plan.js';
+import { planDiscordDelivery, type StoredResult } from '../src/delivery/result-plan.js';
 
 let dir: string;
-let result: DeliverableResult;
+let storage: LocalStorage;
+let result: StoredResult;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'bgremover-discord-plan-'));
@@ -17,14 +18,14 @@ beforeAll(async () => {
   const png = await sharp(pixels, { raw: { width: 400, height: 300, channels: 4 } })
     .png()
     .toBuffer();
-  const localPath = join(dir, 'noise_processed.png');
-  await writeFile(localPath, png);
+  storage = new LocalStorage(dir);
+  await storage.put('results/job-1/noise_processed.png', png, 'image/png');
   result = {
+    kind: 'result',
     resultKey: 'results/job-1/noise_processed.png',
     filename: 'noise_processed.png',
     contentType: 'image/png',
     bytes: png.length,
-    localPath,
     model: 'u2netp',
     warnings: [],
   };
@@ -39,6 +40,7 @@ describe('planDiscordDelivery', () => {
     const plan = await planDiscordDelivery(result, {
       uploadLimit: result.bytes,
       publicBaseUrl: undefined,
+      storage,
     });
     expect(plan).toMatchObject({ kind: 'upload', filename: 'noise_processed.png', note: '' });
   });
@@ -47,6 +49,7 @@ describe('planDiscordDelivery', () => {
     const plan = await planDiscordDelivery(result, {
       uploadLimit: 1000,
       publicBaseUrl: 'https://api.example.test/',
+      storage,
     });
     expect(plan).toMatchObject({
       kind: 'link',
@@ -60,6 +63,7 @@ describe('planDiscordDelivery', () => {
     const plan = await planDiscordDelivery(result, {
       uploadLimit: limit,
       publicBaseUrl: undefined,
+      storage,
     });
     expect(plan.kind).toBe('upload');
     if (plan.kind !== 'upload') return;
@@ -73,7 +77,7 @@ describe('planDiscordDelivery', () => {
   it('refuses a video over the limit without a public URL, naming the sizes', async () => {
     const plan = await planDiscordDelivery(
       { ...result, contentType: 'video/webm', filename: 'clip_processed.webm' },
-      { uploadLimit: 1000, publicBaseUrl: undefined },
+      { uploadLimit: 1000, publicBaseUrl: undefined, storage },
     );
     expect(plan).toMatchObject({ kind: 'refused' });
     expect(plan.kind === 'refused' && plan.message).toMatch(/no download link is configured/);

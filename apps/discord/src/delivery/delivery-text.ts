@@ -1,4 +1,4 @@
-import type { JobProgress } from './adapter.js';
+import type { JobProgress } from '@bgremover/jobs';
 
 /** `12345678` -> `11.8 MB`: sizes as people read them in chat. */
 export function formatMegabytes(bytes: number): string {

@@ -1,11 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { resultDownloadUrl } from '@bgremover/jobs';
+import { type DeliveryOutcome, resultDownloadUrl, type Storage } from '@bgremover/jobs';
 import sharp from 'sharp';
-import type { DeliverableResult } from './adapter.js';
-import { formatMegabytes } from './discord-text.js';
+import { formatMegabytes } from './delivery-text.js';
 
-/** Discord's upload limit for bots on servers without boosts. */
-export const DEFAULT_DISCORD_UPLOAD_LIMIT = 10 * 1024 * 1024;
+/** A stored result, as the worker handed it over. */
+export type StoredResult = Extract<DeliveryOutcome, { kind: 'result' }>;
 
 /** How a result reaches Discord: as the file, as a link to the API's copy, or not at all. */
 export type DiscordDelivery =
@@ -20,6 +18,8 @@ export interface PlanOptions {
   publicBaseUrl: string | undefined;
   /** True to skip the upload even when the size fits (Discord answered 40005 to it). */
   forceOversize?: boolean;
+  /** Where the result's bytes are (read only when they are uploaded). */
+  storage: Storage;
 }
 
 /**
@@ -29,7 +29,7 @@ export interface PlanOptions {
  * the plain upload carries a note saying what was done and why.
  */
 export async function planDiscordDelivery(
-  result: DeliverableResult,
+  result: StoredResult,
   options: PlanOptions,
 ): Promise<DiscordDelivery> {
   const { uploadLimit, publicBaseUrl } = options;
@@ -37,7 +37,7 @@ export async function planDiscordDelivery(
     return {
       kind: 'upload',
       filename: result.filename,
-      data: await readFile(result.localPath),
+      data: await readStored(options.storage, result.resultKey),
       contentType: result.contentType,
       note: '',
     };
@@ -51,7 +51,8 @@ export async function planDiscordDelivery(
     };
   }
   if (result.contentType === 'image/png') {
-    const smaller = await downscalePng(result.localPath, uploadLimit);
+    const original = await readStored(options.storage, result.resultKey);
+    const smaller = await downscalePng(original, uploadLimit);
     if (smaller) {
       return {
         kind: 'upload',
@@ -70,25 +71,34 @@ export async function planDiscordDelivery(
 
 /** Shrinks a PNG step by step until it fits `limit` bytes; undefined when even 64 px is too big. */
 async function downscalePng(
-  path: string,
+  original: Buffer,
   limit: number,
 ): Promise<
   | { data: Buffer; width: number; height: number; originalWidth: number; originalHeight: number }
   | undefined
 > {
-  const meta = await sharp(path).metadata();
+  const meta = await sharp(original).metadata();
   const originalWidth = meta.width;
   const originalHeight = meta.height;
   if (!originalWidth || !originalHeight) return undefined;
-  const original = (await readFile(path)).length;
-  let scale = Math.min(0.9, Math.sqrt(limit / original) * 0.9);
+  let scale = Math.min(0.9, Math.sqrt(limit / original.length) * 0.9);
   for (let attempt = 0; attempt < 8; attempt++) {
     const width = Math.max(1, Math.floor(originalWidth * scale));
     const height = Math.max(1, Math.floor(originalHeight * scale));
     if (Math.max(width, height) < 64) return undefined;
-    const data = await sharp(path).resize(width, height).png({ compressionLevel: 9 }).toBuffer();
+    const data = await sharp(original)
+      .resize(width, height)
+      .png({ compressionLevel: 9 })
+      .toBuffer();
     if (data.length <= limit) return { data, width, height, originalWidth, originalHeight };
     scale *= Math.min(0.8, Math.sqrt(limit / data.length) * 0.95);
   }
   return undefined;
+}
+
+/** The whole stored object, as one buffer (results within an upload limit: at most 100 MiB). */
+async function readStored(storage: Storage, key: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await storage.read(key)) chunks.push(Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks);
 }
