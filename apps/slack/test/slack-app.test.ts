@@ -14,6 +14,7 @@ import {
   slackSignature,
 } from '../../../test-support/slack/signed-requests.js';
 import {
+  type Notice,
   type RecordedCall,
   type SlackStandIn,
   type StandInFile,
@@ -40,7 +41,7 @@ function shortcut(callbackId: string, message: { ts: string; files: unknown[] })
     callback_id: callbackId,
     trigger_id: `${Date.now()}.${randomUUID()}`,
     message_ts: message.ts,
-    response_url: `${standIn.origin}/response`,
+    response_url: standIn.responseUrl(PERSON, CHANNEL),
     message: { type: 'message', user: 'U0AUTHOR', text: 'look', ...message },
     user: { id: PERSON, name: 'person' },
     channel: { id: CHANNEL, name: 'general' },
@@ -81,11 +82,9 @@ async function uploadInThread(threadTs: string): Promise<{ call: RecordedCall; b
   return { call, bytes };
 }
 
-function ephemeralTo(text: RegExp): Promise<RecordedCall> {
-  return standIn.waitForCall(
-    'chat.postEphemeral',
-    (c) => c.params.user === PERSON && text.test(String(c.params.text)),
-  );
+/** A private notice the person saw (through the response_url, an ephemeral or a DM). */
+function noticeTo(text: RegExp): Promise<Notice> {
+  return standIn.waitForNotice(PERSON, text);
 }
 
 async function photoMessage(name = 'photo.png'): Promise<{ ts: string; file: StandInFile }> {
@@ -153,8 +152,8 @@ describe('Slack app: bolt over HTTP, a loopback Slack, the real worker, model an
     expect(asked.some((c) => c.params.filename === 'coffee cup_processed.png')).toBe(true);
     const png = await sharp(bytes).metadata();
     expect([png.format, png.width, png.channels]).toEqual(['png', 48, 4]);
-    const summary = await ephemeralTo(/Removing the background from coffee cup\.png/);
-    expect(summary.params.channel).toBe(CHANNEL);
+    const summary = await noticeTo(/Removing the background from coffee cup\.png/);
+    expect([summary.via, summary.channel]).toEqual(['response_url', CHANNEL]);
   });
 
   it('answers a file that is not a picture or a video with a message naming it', async () => {
@@ -167,8 +166,8 @@ describe('Slack app: bolt over HTTP, a loopback Slack, the real worker, model an
       FORM,
     );
     expect(response.status).toBe(200);
-    const reply = await ephemeralTo(/report\.pdf/);
-    expect(reply.params.text).toMatch(
+    const reply = await noticeTo(/report\.pdf/);
+    expect(reply.text).toMatch(
       /report\.pdf is not a picture or a video \(it is application\/pdf\)/,
     );
     const jobs = await stack.queue.getJobs(['waiting', 'prioritized', 'active', 'completed']);
@@ -345,7 +344,7 @@ describe('Slack app: bolt over HTTP, a loopback Slack, the real worker, model an
       'completed',
       'failed',
     ]);
-    expect(jobs.filter((job) => job.id?.startsWith(`slack-${eventId}`))).toHaveLength(1);
+    expect(jobs.filter((job) => job.id?.includes(message.file.id))).toHaveLength(1);
     const uploads = standIn
       .callsTo('files.completeUploadExternal')
       .filter((c) => c.params.thread_ts === message.ts);
@@ -368,7 +367,7 @@ describe('Slack app: bolt over HTTP, a loopback Slack, the real worker, model an
         command: '/removebg',
         text,
         api_app_id: 'A1',
-        response_url: `${standIn.origin}/response`,
+        response_url: standIn.responseUrl(PERSON, CHANNEL),
         trigger_id: `${Date.now()}.${randomUUID()}`,
       });
     const help = await postSigned(stack.eventsUrl, SIGNING_SECRET, command('help'), FORM);
@@ -387,13 +386,25 @@ describe('Slack app: bolt over HTTP, a loopback Slack, the real worker, model an
     await standIn.waitForCall('views.open', () => standIn.callsTo('views.open').length > before);
     const opened = standIn.callsTo('views.open').at(-1);
     const view = JSON.parse(String(opened?.params.view)) as {
-      blocks: { block_id: string; element: { type: string } }[];
+      blocks: { block_id: string; element: { type: string }; hint?: { text: string } }[];
     };
     expect(view.blocks[0]).toMatchObject({ block_id: 'file', element: { type: 'file_input' } });
+    // Slack refuses files over 10 MB in a form; the form says so.
+    expect(view.blocks[0]?.hint?.text).toMatch(/10 MB each/);
+    expect(() =>
+      standIn.uploadThroughFileInput(
+        'big.mov',
+        'video/quicktime',
+        Buffer.alloc(11 * 1024 * 1024),
+        PERSON,
+      ),
+    ).toThrow(/over 10 MB/);
   });
 
   it('/removebg with a file link runs on that file in a thread the bot opens', async () => {
-    const file = standIn.addFile('linked.png', 'image/png', await smallPhoto());
+    const file = standIn.addFile('linked.png', 'image/png', await smallPhoto(), {
+      sharedIn: [CHANNEL],
+    });
     const permalink = `https://test.slack.com/files/U0AUTHOR/${file.id}/linked.png`;
     const response = await postSigned(
       stack.eventsUrl,
@@ -404,7 +415,7 @@ describe('Slack app: bolt over HTTP, a loopback Slack, the real worker, model an
         user_id: PERSON,
         command: '/removebg',
         text: `<${permalink}> model=u2netp color=#00ff00`,
-        response_url: `${standIn.origin}/response`,
+        response_url: standIn.responseUrl(PERSON, CHANNEL),
         trigger_id: `${Date.now()}.${randomUUID()}`,
       }),
       FORM,
@@ -446,8 +457,17 @@ describe('Slack app: video progress', () => {
       /clip\.mp4: removing the background, \d+% \(\d+ of 12 frames\)/,
     );
     const progressTs = posted[0]?.answer.ts;
-    const edits = standIn.callsTo('chat.update').filter((c) => c.params.ts === progressTs);
-    expect(edits.at(-1)?.params.text).toBe(':white_check_mark: clip.mp4: done');
+    const done = await standIn.waitForCall(
+      'chat.update',
+      (c) => c.params.ts === progressTs && String(c.params.text).startsWith(':white_check_mark:'),
+    );
+    expect(done.params.text).toBe(':white_check_mark: clip.mp4: done');
+    // Done is said only once the upload went through.
+    expect(standIn.calls.indexOf(done)).toBeGreaterThan(
+      standIn.calls.findIndex(
+        (c) => c.method === 'files.completeUploadExternal' && c.params.thread_ts === ts,
+      ),
+    );
     const asked = standIn.callsTo('files.getUploadURLExternal');
     expect(asked.some((c) => c.params.filename === 'clip_processed.mov')).toBe(true);
   });

@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import {
+  commandBody,
+  FORM,
+  interactivityBody,
+  JSON_TYPE,
+  postSigned,
+} from '../../../test-support/slack/signed-requests.js';
+import type { SlackStandIn } from '../../../test-support/slack/slack-stand-in.js';
+import { SIGNING_SECRET } from './stack.js';
+
+/** Builds and sends, signed, the requests Slack sends the app, for one person in one channel. */
+export function slackPeople(standIn: SlackStandIn, eventsUrl: () => string) {
+  const send = (body: string, type: string, headers: Record<string, string> = {}) =>
+    postSigned(eventsUrl(), SIGNING_SECRET, body, type, headers);
+
+  return {
+    /** A message shortcut on a message with `files`. */
+    shortcut(
+      callbackId: string,
+      message: { ts: string; files: unknown[]; thread_ts?: string },
+      where: { channel: string; user: string },
+    ) {
+      const payload = {
+        type: 'message_action',
+        callback_id: callbackId,
+        trigger_id: `${Date.now()}.${randomUUID()}`,
+        message_ts: message.ts,
+        response_url: standIn.responseUrl(where.user, where.channel),
+        message: { type: 'message', user: 'U0AUTHOR', text: 'look', ...message },
+        user: { id: where.user, name: 'person' },
+        channel: { id: where.channel, name: 'general' },
+        team: { id: 'T1', domain: 'test' },
+        token: 'legacy',
+        action_ts: String(Date.now() / 1000),
+      };
+      return send(interactivityBody(payload), FORM);
+    },
+
+    /** `/removebg <text>` in a channel. */
+    command(text: string, where: { channel: string; user: string }) {
+      return send(
+        commandBody({
+          token: 'legacy',
+          team_id: 'T1',
+          channel_id: where.channel,
+          channel_name: 'general',
+          user_id: where.user,
+          user_name: 'person',
+          command: '/removebg',
+          text,
+          api_app_id: 'A1',
+          response_url: standIn.responseUrl(where.user, where.channel),
+          trigger_id: `${Date.now()}.${randomUUID()}`,
+        }),
+        FORM,
+      );
+    },
+
+    /** A reaction_added event (a fresh event id unless given). */
+    reaction(
+      messageTs: string,
+      where: { channel: string; user: string },
+      options: { eventId?: string; reaction?: string; headers?: Record<string, string> } = {},
+    ) {
+      return send(
+        JSON.stringify({
+          token: 'legacy',
+          team_id: 'T1',
+          api_app_id: 'A1',
+          type: 'event_callback',
+          event_id: options.eventId ?? `Ev${randomUUID().slice(0, 8)}`,
+          event_time: Math.floor(Date.now() / 1000),
+          event: {
+            type: 'reaction_added',
+            user: where.user,
+            reaction: options.reaction ?? 'scissors',
+            item_user: 'U0AUTHOR',
+            item: { type: 'message', channel: where.channel, ts: messageTs },
+            event_ts: standIn.nextTs(),
+          },
+        }),
+        JSON_TYPE,
+        options.headers,
+      );
+    },
+
+    /** Any Events API event. */
+    event(event: Record<string, unknown>) {
+      return send(
+        JSON.stringify({
+          token: 'legacy',
+          team_id: 'T1',
+          api_app_id: 'A1',
+          type: 'event_callback',
+          event_id: `Ev${randomUUID().slice(0, 8)}`,
+          event_time: Math.floor(Date.now() / 1000),
+          event,
+        }),
+        JSON_TYPE,
+      );
+    },
+
+    /** Submits an options modal the app opened (`opened` is its views.open `view`). */
+    submitModal(
+      opened: { callback_id: string; private_metadata: string; blocks: unknown[] },
+      user: string,
+      values: Record<string, unknown>,
+    ) {
+      return send(
+        interactivityBody({
+          type: 'view_submission',
+          team: { id: 'T1', domain: 'test' },
+          user: { id: user, name: 'person' },
+          api_app_id: 'A1',
+          token: 'legacy',
+          trigger_id: `${Date.now()}.modal`,
+          view: {
+            id: `V${randomUUID().slice(0, 8).toUpperCase()}`,
+            team_id: 'T1',
+            type: 'modal',
+            callback_id: opened.callback_id,
+            private_metadata: opened.private_metadata,
+            blocks: opened.blocks,
+            state: { values },
+            hash: 'h',
+          },
+        }),
+        FORM,
+      );
+    },
+  };
+}
+
+/** The modal's state values for the defaults, plus `extra` blocks (e.g. a file input). */
+export function modalValues(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    model: { value: { type: 'static_select', selected_option: null } },
+    video_format: { value: { type: 'static_select', selected_option: null } },
+    flags: { value: { type: 'checkboxes', selected_options: [] } },
+    color: { value: { type: 'plain_text_input', value: '' } },
+    ...extra,
+  };
+}

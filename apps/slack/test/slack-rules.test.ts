@@ -1,0 +1,300 @@
+/**
+ * The Slack defects of issue 16, each against the stricter stand-in (which refuses what Slack
+ * refuses): file visibility for `/removebg <link>`, channels the bot is not in, private notices
+ * that must be shown, one job per message and file, files Slack will not give, DMs, App Home.
+ */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  BOT_USER_ID,
+  type RecordedCall,
+  type SlackStandIn,
+  startSlackStandIn,
+} from '../../../test-support/slack/slack-stand-in.js';
+import { modalValues, slackPeople } from './payloads.js';
+import { BOT_TOKEN, type SlackStack, smallPhoto, startSlackStack } from './stack.js';
+
+const PERSON = 'U0PERSON';
+const OTHER = 'U0OTHER';
+/** A public channel everyone is in; the bot joins it on first use. */
+const GENERAL = 'C0GENERAL';
+
+let standIn: SlackStandIn;
+let stack: SlackStack;
+let people: ReturnType<typeof slackPeople>;
+
+beforeAll(async () => {
+  standIn = await startSlackStandIn(BOT_TOKEN);
+  stack = await startSlackStack(standIn);
+  people = slackPeople(standIn, () => stack.eventsUrl);
+});
+
+afterAll(async () => {
+  await stack?.close();
+  await standIn?.close();
+});
+
+/** Every call the stand-in received that mentions `value` in its parameters. */
+function callsAbout(value: string): RecordedCall[] {
+  return standIn.calls.filter((c) => JSON.stringify(c.params).includes(value));
+}
+
+async function jobsFor(fileId: string) {
+  const jobs = await stack.queue.getJobs([
+    'waiting',
+    'prioritized',
+    'active',
+    'completed',
+    'failed',
+  ]);
+  return jobs.filter((job) => job.id?.includes(fileId));
+}
+
+/** Lets the app finish whatever it would still do for a request. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 1500));
+
+describe('Slack: /removebg <file link> only works on files the person could already see there', () => {
+  it('refuses a file shared only in a private channel the caller is not in; nothing is posted or processed', async () => {
+    standIn.addChannel('G0SECRET', 'private', [BOT_USER_ID, OTHER]);
+    const secret = standIn.addFile('salaries.png', 'image/png', await smallPhoto(), {
+      sharedIn: ['G0SECRET'],
+      user: OTHER,
+    });
+    const link = `https://test.slack.com/files/${OTHER}/${secret.id}/salaries.png`;
+    const before = standIn.calls.length;
+    const response = await people.command(`<${link}>`, { channel: GENERAL, user: PERSON });
+    expect(response.status).toBe(200);
+    const refusal = await standIn.waitForNotice(PERSON, /shared in this conversation/);
+    expect(refusal.via).toBe('response_url');
+    await settle();
+    const after = standIn.calls.slice(before);
+    expect(after.filter((c) => c.method === 'chat.postMessage')).toEqual([]);
+    expect(after.filter((c) => c.method.startsWith('files.upload'))).toEqual([]);
+    expect(await jobsFor(secret.id)).toEqual([]);
+    expect(await readdir(join(stack.storageDir, 'inputs')).catch(() => [])).toEqual([]);
+  });
+
+  it('accepts a file shared in the conversation where the command runs, and tells the person', async () => {
+    const shared = standIn.addFile('team.png', 'image/png', await smallPhoto(), {
+      sharedIn: [GENERAL],
+    });
+    await people.command(`<https://test.slack.com/files/U0AUTHOR/${shared.id}/team.png>`, {
+      channel: GENERAL,
+      user: PERSON,
+    });
+    const parent = await standIn.waitForCall(
+      'chat.postMessage',
+      (c) => c.params.channel === GENERAL && String(c.params.text).includes('team.png'),
+    );
+    await standIn.waitForCall(
+      'files.completeUploadExternal',
+      (c) => c.params.thread_ts === parent.answer.ts,
+    );
+    // The summary goes through the command's response_url: shown, although the new thread
+    // had no replies yet when it was sent (an ephemeral there would never show).
+    const summary = await standIn.waitForNotice(PERSON, /Removing the background from team\.png/);
+    expect(summary.via).toBe('response_url');
+    expect(standIn.notices.filter((n) => n.user === PERSON && !n.shown)).toEqual([]);
+  });
+});
+
+describe('Slack: the bot is in the conversation before anything is queued', () => {
+  it('joins a public channel it is not in, then uploads the result there', async () => {
+    standIn.addChannel('C0NEWCHAN', 'public', [PERSON]);
+    const file = standIn.addFile('joined.png', 'image/png', await smallPhoto());
+    const ts = standIn.nextTs();
+    await people.shortcut(
+      'remove_background',
+      { ts, files: [file] },
+      { channel: 'C0NEWCHAN', user: PERSON },
+    );
+    const upload = await standIn.waitForCall(
+      'files.completeUploadExternal',
+      (c) => c.params.thread_ts === ts,
+    );
+    expect(upload.answer.ok).toBe(true);
+    const join = standIn
+      .callsTo('conversations.join')
+      .find((c) => c.params.channel === 'C0NEWCHAN');
+    expect(join?.answer.ok).toBe(true);
+  });
+
+  it('refuses at once, with how to invite the bot, in a private channel it is not in', async () => {
+    standIn.addChannel('G0PRIVATE', 'private', [PERSON]);
+    const file = standIn.addFile('private.png', 'image/png', await smallPhoto(), {
+      sharedIn: ['G0PRIVATE'],
+    });
+    const ts = standIn.nextTs();
+    await people.shortcut(
+      'remove_background',
+      { ts, files: [file] },
+      { channel: 'G0PRIVATE', user: PERSON },
+    );
+    const refusal = await standIn.waitForNotice(PERSON, /\/invite <@UBOT>/);
+    expect(refusal.via).toBe('response_url');
+    await settle();
+    expect(await jobsFor(file.id)).toEqual([]);
+    expect(
+      callsAbout('G0PRIVATE').filter((c) =>
+        ['chat.postMessage', 'files.completeUploadExternal'].includes(c.method),
+      ),
+    ).toEqual([]);
+  });
+});
+
+describe('Slack: private notices are shown, and no thread is announced that stays empty', () => {
+  it('the options form shows its summary to the person (not an ephemeral into an empty thread)', async () => {
+    const file = standIn.addFile('formed.png', 'image/png', await smallPhoto());
+    const ts = standIn.nextTs();
+    await people.shortcut(
+      'remove_background_options',
+      { ts, files: [file] },
+      { channel: GENERAL, user: PERSON },
+    );
+    const opened = await standIn.waitForCall('views.open', (c) =>
+      String(c.params.view).includes(file.id),
+    );
+    // Nothing is posted in the conversation before the form is submitted.
+    expect(callsAbout(ts).filter((c) => c.method === 'chat.postMessage')).toEqual([]);
+    await people.submitModal(JSON.parse(String(opened.params.view)), PERSON, modalValues());
+    await standIn.waitForCall('files.completeUploadExternal', (c) => c.params.thread_ts === ts);
+    const summary = await standIn.waitForNotice(PERSON, /Removing the background from formed\.png/);
+    expect(summary.threadTs).toBeUndefined();
+    expect(standIn.notices.filter((n) => n.user === PERSON && !n.shown)).toEqual([]);
+  });
+
+  it('/removebg with only a file it cannot use opens no thread; the person sees why', async () => {
+    const before = standIn.calls.length;
+    await people.command('', { channel: GENERAL, user: PERSON });
+    const opened = await standIn.waitForCall(
+      'views.open',
+      (c) => standIn.calls.indexOf(c) >= before && String(c.params.view).includes('file_input'),
+    );
+    const pdf = standIn.uploadThroughFileInput(
+      'notes.pdf',
+      'application/pdf',
+      Buffer.from('%PDF-1.4\n'),
+      PERSON,
+    );
+    await people.submitModal(
+      JSON.parse(String(opened.params.view)),
+      PERSON,
+      modalValues({ file: { value: { type: 'file_input', files: [pdf] } } }),
+    );
+    const refusal = await standIn.waitForNotice(PERSON, /notes\.pdf is not a picture or a video/);
+    expect(refusal.via).toBe('response_url');
+    await settle();
+    expect(standIn.calls.slice(before).filter((c) => c.method === 'chat.postMessage')).toEqual([]);
+  });
+
+  it('falls back to an ephemeral at the top of the channel once the response_url has expired', async () => {
+    const file = standIn.addFile('slow.png', 'image/png', await smallPhoto());
+    const ts = standIn.nextTs();
+    await people.shortcut(
+      'remove_background_options',
+      { ts, files: [file] },
+      { channel: GENERAL, user: PERSON },
+    );
+    const opened = await standIn.waitForCall('views.open', (c) =>
+      String(c.params.view).includes(file.id),
+    );
+    standIn.advanceClock(31 * 60_000); // the person took their time with the form
+    await people.submitModal(JSON.parse(String(opened.params.view)), PERSON, modalValues());
+    const summary = await standIn.waitForNotice(PERSON, /Removing the background from slow\.png/);
+    expect([summary.via, summary.threadTs]).toEqual(['ephemeral', undefined]);
+    expect(standIn.callsTo('response_url').some((c) => c.answer.error === 'expired_url')).toBe(
+      true,
+    );
+  });
+});
+
+describe('Slack: each file of a message is processed once', () => {
+  it("a second person's reaction, or one removed and added again, starts nothing new", async () => {
+    const file = standIn.addFile('popular.png', 'image/png', await smallPhoto());
+    const ts = standIn.nextTs();
+    standIn.addMessage(GENERAL, { ts, files: [file] });
+    await people.reaction(ts, { channel: GENERAL, user: PERSON });
+    await standIn.waitForCall('files.completeUploadExternal', (c) => c.params.thread_ts === ts);
+    await people.reaction(ts, { channel: GENERAL, user: OTHER });
+    await people.reaction(ts, { channel: GENERAL, user: PERSON });
+    await standIn.waitForNotice(OTHER, /already processed/);
+    await settle();
+    expect(await jobsFor(file.id)).toHaveLength(1);
+    expect(
+      standIn.callsTo('files.completeUploadExternal').filter((c) => c.params.thread_ts === ts),
+    ).toHaveLength(1);
+  });
+});
+
+describe('Slack: files Slack will not give the bot', () => {
+  it('refuses a file whose download answers with the sign-in page (HTML at 200)', async () => {
+    standIn.addChannel('G0HIDDEN', 'private', [OTHER]);
+    const hidden = standIn.addFile('hidden.png', 'image/png', await smallPhoto(), {
+      sharedIn: ['G0HIDDEN'],
+    });
+    const ts = standIn.nextTs();
+    await people.shortcut(
+      'remove_background',
+      { ts, files: [hidden] },
+      { channel: GENERAL, user: PERSON },
+    );
+    const refusal = await standIn.waitForNotice(PERSON, /hidden\.png/);
+    expect(refusal.text).toMatch(/sign-in page/);
+    await settle();
+    expect(await jobsFor(hidden.id)).toEqual([]);
+    expect(callsAbout(ts).filter((c) => c.method === 'chat.postMessage')).toEqual([]);
+  });
+});
+
+describe('Slack: DMs and the App Home tab', () => {
+  it('/removebg with a file link works in a DM with the bot, results in a thread there', async () => {
+    standIn.addChannel('D0PERSON', 'im', [PERSON]);
+    const file = standIn.addFile('direct.png', 'image/png', await smallPhoto(), {
+      sharedIn: ['D0PERSON'],
+      user: PERSON,
+    });
+    await people.command(`<https://test.slack.com/files/${PERSON}/${file.id}/direct.png>`, {
+      channel: 'D0PERSON',
+      user: PERSON,
+    });
+    const parent = await standIn.waitForCall(
+      'chat.postMessage',
+      (c) => c.params.channel === 'D0PERSON' && String(c.params.text).includes('direct.png'),
+    );
+    const upload = await standIn.waitForCall(
+      'files.completeUploadExternal',
+      (c) => c.params.thread_ts === parent.answer.ts,
+    );
+    expect(upload.params.channel_id).toBe('D0PERSON');
+    expect(
+      standIn.callsTo('conversations.join').filter((c) => c.params.channel === 'D0PERSON'),
+    ).toEqual([]);
+  });
+
+  it('refuses in a DM between two other people, where the bot cannot post', async () => {
+    await people.command('', { channel: 'D0NOTOURS', user: PERSON });
+    const refusal = await standIn.waitForNotice(PERSON, /cannot work in this conversation/);
+    expect(refusal.via).toBe('response_url');
+  });
+
+  it('publishes a Home tab that says how to use the app', async () => {
+    const response = await people.event({
+      type: 'app_home_opened',
+      user: PERSON,
+      channel: 'D0PERSON',
+      tab: 'home',
+      event_ts: standIn.nextTs(),
+    });
+    expect(response.status).toBe(200);
+    const published = await standIn.waitForCall(
+      'views.publish',
+      (c) => c.params.user_id === PERSON,
+    );
+    const view = String(published.params.view);
+    expect(view).toContain('"type":"home"');
+    expect(view).toContain('/removebg');
+    expect(view).toContain('Remove background');
+    expect(view).toContain(':scissors:');
+  });
+});
