@@ -21,7 +21,7 @@ import { ProgressThrottle } from './progress-throttle.js';
 import { ReactionMarks } from './reaction-marks.js';
 import { type DiscordDelivery, planDiscordDelivery, type StoredResult } from './result-plan.js';
 import { ThreadProgress } from './thread-progress.js';
-import { botMessageUploadLimit } from './upload-limits.js';
+import { resultUploadLimit } from './upload-limits.js';
 
 /** A reply target of kind `discord`. */
 export type DiscordTarget = PlatformTarget<'discord'>;
@@ -152,11 +152,11 @@ class DiscordDeliverer {
   /** Posts the result (or a note why it cannot be); false when it could not be posted. */
   private async postResult(target: DiscordTarget, result: StoredResult): Promise<boolean> {
     const interaction = interactionOf(target);
-    const uploadLimit =
-      interaction?.attachmentSizeLimit ??
-      botMessageUploadLimit(
-        target.guildId ? await this.options.guildPremiumTier(target.guildId) : undefined,
-      );
+    const tier =
+      !interaction && target.guildId
+        ? await this.options.guildPremiumTier(target.guildId)
+        : undefined;
+    const uploadLimit = resultUploadLimit(interaction, tier);
     const planOptions = {
       uploadLimit,
       publicBaseUrl: this.options.publicBaseUrl,

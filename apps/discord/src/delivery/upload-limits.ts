@@ -24,3 +24,14 @@ export function guildUploadLimit(premiumTier: number | undefined): number {
 export function botMessageUploadLimit(premiumTier: number | undefined): number {
   return Math.min(guildUploadLimit(premiumTier), MESSAGE_REQUEST_LIMIT);
 }
+
+/**
+ * The limit a result is planned for: the interaction's `attachment_size_limit` while the
+ * follow-up webhook can be used, else the bot message's (from the server's Boost Tier).
+ */
+export function resultUploadLimit(
+  interaction: { attachmentSizeLimit: number } | undefined,
+  premiumTier: number | undefined,
+): number {
+  return interaction ? interaction.attachmentSizeLimit : botMessageUploadLimit(premiumTier);
+}
