@@ -8,6 +8,12 @@ export * from './contract.js';
 export { acceptedImageFormats, type RawImage } from './image/decode.js';
 export { normalizeForModel } from './image/model-input.js';
 export { stretchToBytes } from './image/predict-mask.js';
+export {
+  type BatchOptions,
+  DEFAULT_MAX_BATCH,
+  predictMasksBatch,
+  predictRawBatch,
+} from './image/predict-masks-batch.js';
 export * from './image/remove-image-background.js';
 export {
   MAX_MATTING_PIXELS,

@@ -1,8 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import type { CoreConfig, ExecutionProviderName } from '../config.js';
 import { BgRemoverError } from '../errors.js';
 import { type Logger, stderrLogger } from '../logger.js';
 import { findChecksumMismatch } from './checksum.js';
+import { makeBatchSymbolic } from './onnx-batch.js';
 import { ensureModelFile } from './provision.js';
 import { getModelSpec, type ModelName, type ModelSpec } from './registry.js';
 
@@ -14,6 +16,21 @@ export interface LoadedModel {
   outputName: string;
   /** The provider the session actually runs on. */
   executionProvider: ExecutionProviderName;
+  /**
+   * True when the session takes any batch size (the model was edited at load, see
+   * `LoadModelOptions.symbolicBatch`); absent or false means a batch of 1 per run.
+   */
+  symbolicBatch?: boolean;
+}
+
+/** How `loadModel` opens a model. */
+export interface LoadModelOptions {
+  /**
+   * Edit the model at load so its batch dimension is symbolic and one run can take N frames
+   * (`predictMasksBatch`). Defaults to true when EXECUTION_PROVIDERS lists cuda, where batching
+   * pays; on the CPU one frame per run is as fast, so it stays off unless asked for.
+   */
+  symbolicBatch?: boolean;
 }
 
 const sessionCache = new Map<string, Promise<LoadedModel>>();
@@ -29,13 +46,21 @@ export function loadModel(
   name: ModelName,
   config: CoreConfig,
   logger: Logger = stderrLogger,
+  options: LoadModelOptions = {},
 ): Promise<LoadedModel> {
-  const key = [config.modelsDir, name, config.executionProviders.join(','), config.intraOpThreads]
+  const symbolicBatch = options.symbolicBatch ?? config.executionProviders.includes('cuda');
+  const key = [
+    config.modelsDir,
+    name,
+    config.executionProviders.join(','),
+    config.intraOpThreads,
+    symbolicBatch,
+  ]
     .map(String)
     .join('\u0000');
   let loading = sessionCache.get(key);
   if (!loading) {
-    loading = createLoadedModel(name, config, logger);
+    loading = createLoadedModel(name, config, logger, symbolicBatch);
     sessionCache.set(key, loading);
     loading.catch(() => sessionCache.delete(key));
   }
@@ -59,6 +84,7 @@ async function createLoadedModel(
   name: ModelName,
   config: CoreConfig,
   logger: Logger,
+  symbolicBatch: boolean,
 ): Promise<LoadedModel> {
   const spec = getModelSpec(name);
   const path = await ensureModelFile(name, config, logger);
@@ -69,17 +95,41 @@ async function createLoadedModel(
       `Model file ${path} is damaged or not the expected ${name} (${mismatch}); delete it and run "removebg models pull ${name}"`,
     );
   }
-  const { session, provider } = await openSession(path, config, logger);
+  const source = symbolicBatch ? await batchEditedModel(path, logger) : path;
+  const { session, provider } = await openSession(source, config, logger);
   const inputName = session.inputNames[0];
   const outputName = session.outputNames[0];
   if (!inputName || !outputName) {
     throw new Error(`Model ${name} at ${path} has no inputs or outputs`);
   }
-  return { spec, session, inputName, outputName, executionProvider: provider };
+  return {
+    spec,
+    session,
+    inputName,
+    outputName,
+    executionProvider: provider,
+    symbolicBatch: typeof source !== 'string',
+  };
+}
+
+/**
+ * The model's bytes with a symbolic batch dimension, or its path (a batch of 1, with a logged
+ * warning) when its graph cannot take one.
+ */
+async function batchEditedModel(path: string, logger: Logger): Promise<Uint8Array | string> {
+  try {
+    return makeBatchSymbolic(await readFile(path)).bytes;
+  } catch (error) {
+    logger.warn('Model keeps a batch of 1 per run', {
+      path,
+      reason: (error as Error).message,
+    });
+    return path;
+  }
 }
 
 async function openSession(
-  path: string,
+  source: string | Uint8Array,
   config: CoreConfig,
   logger: Logger,
 ): Promise<{ session: ort.InferenceSession; provider: ExecutionProviderName }> {
@@ -93,7 +143,7 @@ async function openSession(
   for (const provider of config.executionProviders) {
     if (provider === 'cpu') break;
     try {
-      const session = await ort.InferenceSession.create(path, {
+      const session = await createSession(source, {
         ...baseOptions,
         executionProviders: [provider],
       });
@@ -104,9 +154,19 @@ async function openSession(
       });
     }
   }
-  const session = await ort.InferenceSession.create(path, {
+  const session = await createSession(source, {
     ...baseOptions,
     executionProviders: ['cpu'],
   });
   return { session, provider: 'cpu' };
+}
+
+/** Opens a session from a model file's path or from its (edited) bytes. */
+function createSession(
+  source: string | Uint8Array,
+  options: ort.InferenceSession.SessionOptions,
+): Promise<ort.InferenceSession> {
+  return typeof source === 'string'
+    ? ort.InferenceSession.create(source, options)
+    : ort.InferenceSession.create(source, options);
 }
