@@ -1,4 +1,9 @@
-import { type ApiRequestRecord, jobsAheadOf, resultDownloadPath } from '@bgremover/jobs';
+import {
+  type ApiRequestRecord,
+  jobsAheadOf,
+  parseJobProgress,
+  resultDownloadPath,
+} from '@bgremover/jobs';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type ApiContext, errorBody } from '../context.js';
 import { replyQueueUnavailable } from '../queue-unavailable.js';
@@ -135,14 +140,13 @@ function parseProgress(raw: string): Omit<FileProgress, 'filename'> | undefined 
   } catch {
     return undefined;
   }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { stage, percent, framesDone, framesTotal } = value as Record<string, unknown>;
-  if (typeof stage !== 'string' || typeof percent !== 'number') return undefined;
+  const progress = parseJobProgress(value);
+  if (!progress) return undefined;
   return {
-    stage,
-    percent,
-    ...(typeof framesDone === 'number' ? { frames_done: framesDone } : {}),
-    ...(typeof framesTotal === 'number' ? { frames_total: framesTotal } : {}),
+    stage: progress.stage,
+    percent: progress.percent,
+    ...(progress.framesDone !== undefined ? { frames_done: progress.framesDone } : {}),
+    ...(progress.framesTotal !== undefined ? { frames_total: progress.framesTotal } : {}),
   };
 }
 
