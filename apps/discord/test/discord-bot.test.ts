@@ -251,6 +251,14 @@ describe('the Discord bot with the real worker (loopback Discord stand-in)', () 
     expect(String(originalEdits(token)[0]?.body?.content)).toContain(
       'Working on cup.png, rocket.jpg',
     );
+    // One owner of the deferred reply: each edit shows every file's line as it is then, so the
+    // last edit shows both files done (two jobs finishing together cannot hide each other).
+    const bothDone = (content: string) =>
+      content.includes('cup.png: done') && content.includes('rocket.jpg: done');
+    await standIn.waitFor(() =>
+      originalEdits(token).some((edit) => bothDone(String(edit.body?.content))),
+    );
+    expect(bothDone(String(originalEdits(token).at(-1)?.body?.content))).toBe(true);
   });
 
   it('the reaction reacts with the custom pending emoji, opens a thread, posts the result there, then ✅', async () => {
@@ -445,5 +453,196 @@ describe('the Discord bot with the real worker (loopback Discord stand-in)', () 
     );
     const last = originalEdits(token).at(-1);
     expect(String(last?.body?.content)).toContain('clip.mp4: done');
+  });
+
+  it('a channel where the bot may not attach files: one attempt, a DM saying why, ❌ instead of the pending emoji', async () => {
+    const noFiles = standIn.addChannel(['ATTACH_FILES']);
+    const message = standIn.postMessage([standIn.addAttachment('cup.png', photo, 'image/png')], {
+      channelId: noFiles,
+    });
+    const reactor = snowflake();
+    standIn.react(message, '✂️', reactor);
+    const failed = await standIn.waitFor(() => reactions('PUT', message, '❌')[0]);
+    expect(failed.status).toBe(204);
+    const removed = await standIn.waitFor(
+      () => reactions('DELETE', message, routeOf(pendingEmoji))[0],
+    );
+    expect(removed.status).toBe(204);
+    expect(reactions('PUT', message, '✅')).toHaveLength(0);
+    // Told in a DM (no interaction token in the reaction flow), naming the reason.
+    const dm = standIn
+      .find('POST', /^\/users\/@me\/channels$/)
+      .find((request) => request.body?.recipient_id === reactor);
+    expect(dm?.status).toBe(200);
+    const told = await standIn.waitFor(() =>
+      standIn
+        .find('POST', /^\/channels\/\d+\/messages$/)
+        .find((request) =>
+          String(request.body?.content).startsWith('I could not post the result for cup.png'),
+        ),
+    );
+    expect(String(told.body?.content)).toMatch(/lacks a permission.*Discord error 50013/);
+    // Not retried: the first retry would come 2 s later.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const uploads = standIn
+      .find('POST', new RegExp(`^/channels/${message.id}/messages$`))
+      .filter((request) => request.files.length > 0);
+    expect(uploads.map((request) => request.code)).toEqual([50013]);
+  });
+
+  it('a message that already has a thread gets its results in that thread', async () => {
+    const message = standIn.postMessage([standIn.addAttachment('cup.png', photo, 'image/png')]);
+    // Someone opened a thread on the message first (its id is the message's).
+    const opened = await fetch(
+      `${standIn.apiUrl}/v10/channels/${standIn.channelId}/messages/${message.id}/threads`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'talk' }),
+      },
+    );
+    expect(opened.status).toBe(201);
+    standIn.react(message, '✂️', snowflake());
+    await standIn.waitFor(() => reactions('PUT', message, '✅')[0]);
+    const results = standIn
+      .find('POST', new RegExp(`^/channels/${message.id}/messages$`))
+      .filter((request) => request.files[0]?.name === 'cup_processed.png');
+    expect(results.map((request) => request.status)).toEqual([200]);
+    const creations = standIn.find('POST', new RegExp(`/messages/${message.id}/threads$`));
+    expect(creations.filter((request) => request.status === 400)).toHaveLength(0);
+  });
+
+  it('a forwarded message: the message command and the reaction find every file in its snapshot', async () => {
+    const cat = await sharp(`${fixtures}chelsea.png`).resize(90).png().toBuffer();
+    const original = standIn.postMessage([
+      standIn.addAttachment('cup.png', photo, 'image/png'),
+      standIn.addAttachment('cat.png', cat, 'image/png'),
+    ]);
+    const forward = standIn.postForward(original);
+    const { token } = standIn.contextMenu(forward);
+    const results = await standIn.waitFor(() => {
+      const uploads = followUps(token).filter((request) => request.files.length > 0);
+      return uploads.length === 2 && uploads;
+    });
+    expect(results.map((request) => request.files[0]?.name).sort()).toEqual([
+      'cat_processed.png',
+      'cup_processed.png',
+    ]);
+
+    // The reaction on the forward: every attachment, not only the first, in the forward's thread.
+    standIn.react(forward, '✂️', snowflake());
+    await standIn.waitFor(() => {
+      const posted = standIn
+        .find('POST', new RegExp(`^/channels/${forward.id}/messages$`))
+        .filter((request) => request.files.length > 0);
+      return posted.length === 2;
+    });
+    await standIn.waitFor(() => reactions('PUT', forward, '✅')[0]);
+  });
+
+  it('a link that expires while the job waits in the queue: the file was copied into storage', async () => {
+    await worker.worker.pause();
+    let started: { id: string; token: string };
+    let attachmentId: string;
+    try {
+      // Every link signed now (refreshed ones too) lives 2 s.
+      standIn.urlLifetimeMs = 2_000;
+      const file = standIn.addAttachment('cup.png', photo, 'image/png');
+      attachmentId = String(file.id);
+      started = standIn.slashCommand({ file });
+      await standIn.waitFor(() => originalEdits(started.token)[0]);
+      // Past the link's expiry before any worker looks at the job.
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      expect((await fetch(String(file.url))).status).toBe(404);
+    } finally {
+      standIn.urlLifetimeMs = 24 * 3600_000;
+      worker.worker.resume();
+    }
+    const result = await standIn.waitFor(() =>
+      followUps(started.token).find((request) => request.files.length > 0),
+    );
+    expect(result.files[0]?.name).toBe('cup_processed.png');
+    const queue = openConversionQueue(REDIS_URL, env.QUEUE_NAME);
+    const job = await queue.getJob(`discord-${started.id}-${attachmentId}`);
+    await queue.close();
+    expect(job?.data.input.kind).toBe('storage');
+  });
+
+  it('a link signed long ago is refreshed before the bot reads it', async () => {
+    const file = standIn.addAttachment('cup.png', photo, 'image/png', {
+      issuedAgoMs: 25 * 3600_000,
+    });
+    expect((await fetch(String(file.url))).status).toBe(404);
+    const { token } = standIn.slashCommand({ file });
+    const result = await standIn.waitFor(() =>
+      followUps(token).find((request) => request.files.length > 0),
+    );
+    expect(result.files[0]?.name).toBe('cup_processed.png');
+    const refresh = standIn.find('POST', /^\/attachments\/refresh-urls$/);
+    expect(
+      refresh.some((request) =>
+        (request.body?.attachment_urls as string[]).includes(String(file.url)),
+      ),
+    ).toBe(true);
+  });
+
+  it('/removebg url: takes a link the workers may fetch, and refuses another host at once', async () => {
+    const hosted = standIn.addAttachment('cup.png', photo, 'image/png');
+    const { token } = standIn.slashCommand({ url: String(hosted.url) });
+    const result = await standIn.waitFor(() =>
+      followUps(token).find((request) => request.files.length > 0),
+    );
+    expect(result.files[0]?.name).toBe('cup_processed.png');
+
+    const elsewhere = standIn.slashCommand({ url: 'https://pictures.example.com/cat.png' });
+    const refusal = await standIn.waitFor(() => callbacks(elsewhere.id)[0]);
+    expect(refusal.body).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
+    expect(replyContent(refusal)).toMatch(/pictures\.example\.com.*ATTACHMENT_HOSTS/);
+    const neither = standIn.slashCommand({});
+    const asked = await standIn.waitFor(() => callbacks(neither.id)[0]);
+    expect(replyContent(asked)).toMatch(/`file` or as `url`/);
+  });
+
+  it('/removebg in a DM with the bot', async () => {
+    const file = standIn.addAttachment('cup.png', photo, 'image/png');
+    const { id, token } = standIn.slashCommand({ file, dm: true });
+    const result = await standIn.waitFor(() =>
+      followUps(token).find((request) => request.files.length > 0),
+    );
+    expect(result.files[0]?.name).toBe('cup_processed.png');
+    const queue = openConversionQueue(REDIS_URL, env.QUEUE_NAME);
+    const job = await queue.getJob(`discord-${id}-${String(file.id)}`);
+    await queue.close();
+    expect(job?.data.target).toMatchObject({ kind: 'discord' });
+    expect(job?.data.target.kind === 'discord' && job.data.target.guildId).toBeFalsy();
+  });
+
+  it("the reaction flow shows a clip's progress in a message in the thread", async () => {
+    const clipPath = join(storageDir, 'react-clip.mp4');
+    await makeLavfiClip(clipPath, {
+      video: 'testsrc2=size=160x120:rate=10:duration=1',
+      faststart: true,
+    });
+    const message = standIn.postMessage([
+      standIn.addAttachment('clip.mp4', await readFile(clipPath), 'video/mp4'),
+    ]);
+    standIn.react(message, '✂️', snowflake());
+    await standIn.waitFor(() => reactions('PUT', message, '✅')[0], 120_000);
+    const threadPosts = standIn.find('POST', new RegExp(`^/channels/${message.id}/messages$`));
+    const progress = threadPosts.find((request) =>
+      /^Removing the background from clip\.mp4: \d+% \(\d+\/10 frames\)$/.test(
+        String(request.body?.content),
+      ),
+    );
+    expect(progress).toBeDefined();
+    expect(threadPosts.some((request) => request.files[0]?.name === 'clip_processed.webm')).toBe(
+      true,
+    );
+    const finalEdit = await standIn.waitFor(() =>
+      standIn
+        .find('PATCH', new RegExp(`^/channels/${message.id}/messages/\\d+$`))
+        .find((request) => String(request.body?.content).includes('clip.mp4: done')),
+    );
+    expect(finalEdit.status).toBe(200);
   });
 });
