@@ -156,7 +156,7 @@ describe('the Discord bot with the real worker (loopback Discord stand-in)', () 
       'PUT',
       new RegExp(`^/applications/${standIn.applicationId}/commands$`),
     );
-    for (const command of global?.body as unknown as Registered[]) {
+    for (const command of (global?.body ?? []) as unknown as Registered[]) {
       expect(command.integration_types).toEqual([0]);
       expect(command.contexts).toEqual([0, 1]);
     }
@@ -581,7 +581,7 @@ describe('the Discord bot with the real worker (loopback Discord stand-in)', () 
     const refresh = standIn.find('POST', /^\/attachments\/refresh-urls$/);
     expect(
       refresh.some((request) =>
-        (request.body?.attachment_urls as string[]).includes(String(file.url)),
+        ((request.body?.attachment_urls ?? []) as string[]).includes(String(file.url)),
       ),
     ).toBe(true);
   });

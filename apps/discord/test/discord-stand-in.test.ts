@@ -122,7 +122,9 @@ describe('the Discord stand-in enforces the platform rules', () => {
     await sleep(2_100);
     expect((await fetch(url)).status).toBe(404);
     const refreshed = await call('POST', '/attachments/refresh-urls', { attachment_urls: [url] });
-    const entry = (refreshed.json?.refreshed_urls as { original: string; refreshed: string }[])[0];
+    const entry = (
+      (refreshed.json?.refreshed_urls ?? []) as { original: string; refreshed: string }[]
+    )[0];
     expect(entry?.original).toBe(url);
     expect((await fetch(entry?.refreshed ?? '')).status).toBe(200);
   });
