@@ -15,6 +15,7 @@ export {
   predictRawBatch,
 } from './image/predict-masks-batch.js';
 export * from './image/remove-image-background.js';
+export { closeInferenceThread } from './inference/inference-thread.js';
 export {
   MAX_MATTING_PIXELS,
   MAX_UNKNOWN_PIXELS,
@@ -30,6 +31,5 @@ export { assembleChunkedResource, listResourceChunks } from './models/chunked-re
 export * from './models/sessions.js';
 export * from './models/substitutes.js';
 export type { MaskRefiner } from './video/frame-mask.js';
-export { closeInferenceThread } from './video/inference-thread.js';
 export { containerOf, type OutputContainer } from './video/output-formats.js';
 export * from './video/remove-video-background.js';

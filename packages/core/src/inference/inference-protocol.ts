@@ -1,21 +1,14 @@
+/** The inference thread's methods (see `thread-rpc.ts`). */
+
 import type { CoreConfig } from '../config.js';
-import type { BgRemoverErrorCode } from '../errors.js';
-import type { InputNormalization } from '../models/registry.js';
+import type { InputNormalization, ModelName } from '../models/registry.js';
 
-/** Main thread -> inference thread. */
-export type InferenceRequest =
-  | { id: number; kind: 'load'; model: string; config: CoreConfig }
-  | { id: number; kind: 'run'; model: string; config: CoreConfig; input: Float32Array };
-
-/** Inference thread -> main thread. */
-export type InferenceReply =
-  | { id: number; ok: true; kind: 'load'; inputSize: number; normalization: InputNormalization }
-  | { id: number; ok: true; kind: 'run'; mask: Uint8Array }
-  | {
-      id: number;
-      ok: false;
-      message: string;
-      /** Set when the failure was a `BgRemoverError` (a missing model, say). */
-      code?: BgRemoverErrorCode;
-      field?: string;
-    };
+export type InferenceMethods = {
+  /** Loads a model (once per thread) and describes its input. */
+  load(request: { model: ModelName; config: CoreConfig }): {
+    inputSize: number;
+    normalization: InputNormalization;
+  };
+  /** Runs the model on one normalised input; the mask at the model's size, 0..255. */
+  run(request: { model: ModelName; config: CoreConfig; input: Float32Array }): Uint8Array;
+};

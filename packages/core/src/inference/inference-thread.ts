@@ -1,19 +1,16 @@
 /**
- * Model inference for video frames on a worker thread of its own. onnxruntime-node's
- * session.run holds the calling thread for the whole run (~0.3 s for u2netp on two cores), which
- * would stall the ffmpeg pipes on the main thread; on a worker thread, decoding, matte scaling,
- * composition and encoding go on while the model runs. One thread per process, started lazily,
- * reused by every video, and not keeping the process alive when idle.
- *
- * The thread's file is `inference-worker.js` next to this module in built code, and
- * `inference-worker.ts` through tsx's ESM hooks when running from the TypeScript sources.
+ * Model inference on a worker thread of its own, for videos and (in servers) images.
+ * onnxruntime-node's session.run holds the calling thread for the whole run (~0.3 s for u2netp
+ * on two cores), which would stall the ffmpeg pipes or a server's event loop on the main
+ * thread; on a worker thread, decoding, matte scaling, composition and encoding go on while
+ * the model runs. One thread per process, started lazily, shared by every job, and not keeping
+ * the process alive when idle.
  */
-import type { Worker } from 'node:worker_threads';
+
 import type { CoreConfig } from '../config.js';
-import { BgRemoverError } from '../errors.js';
 import type { InputNormalization, ModelName } from '../models/registry.js';
-import { startModuleWorker } from '../threads/module-worker.js';
-import type { InferenceReply, InferenceRequest } from './inference-protocol.js';
+import { threadClient } from '../threads/thread-rpc.js';
+import type { InferenceMethods } from './inference-protocol.js';
 
 /** A model ready on the inference thread. */
 export interface ThreadedModel {
@@ -24,14 +21,11 @@ export interface ThreadedModel {
   predict(input: Float32Array): Promise<Uint8Array>;
 }
 
-interface Pending {
-  resolve: (reply: InferenceReply & { ok: true }) => void;
-  reject: (error: Error) => void;
-}
-
-let thread: Worker | undefined;
-let nextId = 1;
-const pending = new Map<number, Pending>();
+const thread = threadClient<InferenceMethods>({
+  callerUrl: import.meta.url,
+  worker: 'inference-worker',
+  purpose: 'inference',
+});
 
 /**
  * Loads a model on the inference thread (starting the thread on first use) and returns a handle
@@ -43,75 +37,17 @@ export async function loadThreadedModel(
   name: ModelName,
   config: CoreConfig,
 ): Promise<ThreadedModel> {
-  const loaded = await send({ id: nextId++, kind: 'load', model: name, config });
-  if (loaded.kind !== 'load') throw new Error('inference thread: unexpected reply to load');
+  const loaded = await thread.call('load', { model: name, config });
   return {
     name,
     inputSize: loaded.inputSize,
     normalization: loaded.normalization,
-    async predict(input) {
-      const result = await send({ id: nextId++, kind: 'run', model: name, config, input }, [
-        input.buffer as ArrayBuffer,
-      ]);
-      if (result.kind !== 'run') throw new Error('inference thread: unexpected reply to run');
-      return result.mask;
-    },
+    predict: (input) =>
+      thread.call('run', { model: name, config, input }, [input.buffer as ArrayBuffer]),
   };
 }
 
-/** Stops the inference thread (the next video starts a new one); for tests and shutdown. */
-export async function closeInferenceThread(): Promise<void> {
-  const running = thread;
-  thread = undefined;
-  if (running) await running.terminate();
-}
-
-function send(
-  request: InferenceRequest,
-  transfer: ArrayBuffer[] = [],
-): Promise<InferenceReply & { ok: true }> {
-  return new Promise((resolve, reject) => {
-    let worker: Worker;
-    try {
-      worker = startedThread();
-    } catch (error) {
-      reject(error as Error);
-      return;
-    }
-    pending.set(request.id, { resolve, reject });
-    worker.ref();
-    worker.postMessage(request, transfer);
-  });
-}
-
-function startedThread(): Worker {
-  if (thread) return thread;
-  const worker = startModuleWorker(import.meta.url, 'inference-worker', 'video inference');
-  worker.unref();
-  worker.on('message', (reply: InferenceReply) => {
-    const job = pending.get(reply.id);
-    if (!job) return;
-    pending.delete(reply.id);
-    if (pending.size === 0) worker.unref();
-    if (reply.ok) job.resolve(reply);
-    else if (reply.code) {
-      job.reject(
-        new BgRemoverError(reply.code, reply.message, reply.field ? { field: reply.field } : {}),
-      );
-    } else job.reject(new Error(`inference failed: ${reply.message}`));
-  });
-  const failAll = (error: Error) => {
-    if (thread === worker) thread = undefined;
-    for (const job of pending.values()) job.reject(error);
-    pending.clear();
-  };
-  worker.on('error', (error) =>
-    failAll(new Error(`the inference thread failed: ${error.message}`)),
-  );
-  worker.on('exit', (code) => {
-    if (thread === worker) thread = undefined;
-    if (pending.size > 0) failAll(new Error(`the inference thread exited (code ${code})`));
-  });
-  thread = worker;
-  return worker;
+/** Stops the inference thread (the next job starts a new one); for tests and shutdown. */
+export function closeInferenceThread(): Promise<void> {
+  return thread.close();
 }

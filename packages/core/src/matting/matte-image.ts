@@ -1,26 +1,19 @@
 /**
- * Alpha matting off the main thread: one lazily started worker thread per process runs
- * `computeMatte`, so the caller's event loop (a queue worker renewing its job locks, a server)
- * stays free while a picture is matted. Jobs are served in order.
- *
- * The worker's file is `matting-worker.js` next to this module when running built code, and
- * `matting-worker.ts` loaded through tsx's ESM hooks when running from the TypeScript sources
- * (tests, `tsx`, the `source` export condition).
+ * Alpha matting off the main thread: one lazily started worker thread per process
+ * (`matting-worker.ts`, through `thread-rpc.ts`) runs `computeMatte`, so the caller's event
+ * loop (a queue worker renewing its job locks, a server) stays free while a picture is matted.
+ * Jobs are served in order.
  */
 
-import type { Worker } from 'node:worker_threads';
-import { startModuleWorker } from '../threads/module-worker.js';
+import { threadClient } from '../threads/thread-rpc.js';
 import type { MatteInput, MatteOutput, MattingParams } from './compute-matte.js';
-import type { MattingReply, MattingRequest } from './matting-protocol.js';
+import type { MattingMethods } from './matting-protocol.js';
 
-interface PendingJob {
-  resolve: (output: MatteOutput) => void;
-  reject: (error: Error) => void;
-}
-
-let worker: Worker | undefined;
-let nextId = 1;
-const pending = new Map<number, PendingJob>();
+const thread = threadClient<MattingMethods>({
+  callerUrl: import.meta.url,
+  worker: 'matting-worker',
+  purpose: 'alpha matting',
+});
 
 /**
  * Mattes a picture in the worker thread: the trimap from `mask` and `params` (the seed's
@@ -38,8 +31,7 @@ export function matteImage(input: MatteInput): Promise<MatteOutput> {
       ),
     );
   }
-  const request: MattingRequest = {
-    id: nextId++,
+  const request = {
     // Fresh copies that own their memory: `Buffer.slice()` is a view of the caller's memory
     // (and of Node's shared pool), which the transfer below would detach.
     rgb: new Uint8Array(input.rgb),
@@ -49,18 +41,7 @@ export function matteImage(input: MatteInput): Promise<MatteOutput> {
     params: { ...input.params },
     maxPixels: input.maxPixels,
   };
-  return new Promise<MatteOutput>((resolve, reject) => {
-    let thread: Worker;
-    try {
-      thread = startedWorker();
-    } catch (error) {
-      reject(error as Error);
-      return;
-    }
-    pending.set(request.id, { resolve, reject });
-    thread.ref();
-    thread.postMessage(request, [request.rgb.buffer, request.mask.buffer]);
-  });
+  return thread.call('matte', request, [request.rgb.buffer, request.mask.buffer]);
 }
 
 /**
@@ -81,34 +62,6 @@ export function mattingFrameHook(
 }
 
 /** Stops the matting worker thread (the next job starts a new one); for tests and shutdown. */
-export async function closeMattingWorker(): Promise<void> {
-  const thread = worker;
-  worker = undefined;
-  if (thread) await thread.terminate();
-}
-
-function startedWorker(): Worker {
-  if (worker) return worker;
-  const thread = startModuleWorker(import.meta.url, 'matting-worker', 'alpha matting');
-  thread.unref();
-  thread.on('message', (reply: MattingReply) => {
-    const job = pending.get(reply.id);
-    if (!job) return;
-    pending.delete(reply.id);
-    if (pending.size === 0) thread.unref();
-    if (reply.ok) job.resolve(reply.output);
-    else job.reject(new Error(`alpha matting failed: ${reply.message}`));
-  });
-  const failAll = (error: Error) => {
-    if (worker === thread) worker = undefined;
-    for (const job of pending.values()) job.reject(error);
-    pending.clear();
-  };
-  thread.on('error', (error) => failAll(new Error(`the matting worker failed: ${error.message}`)));
-  thread.on('exit', (code) => {
-    if (worker === thread) worker = undefined;
-    if (pending.size > 0) failAll(new Error(`the matting worker exited (code ${code})`));
-  });
-  worker = thread;
-  return thread;
+export function closeMattingWorker(): Promise<void> {
+  return thread.close();
 }

@@ -1,17 +1,10 @@
-/** The messages between the main thread and the matting worker thread. */
+/** The matting thread's methods (see `thread-rpc.ts`). */
 
-import type { MatteOutput, MattingParams } from './compute-matte.js';
+import type { MatteInput, MatteOutput } from './compute-matte.js';
 
-export interface MattingRequest {
-  id: number;
-  rgb: Uint8Array<ArrayBuffer>;
-  width: number;
-  height: number;
-  mask: Uint8Array<ArrayBuffer>;
-  params: MattingParams;
-  maxPixels: number | undefined;
-}
-
-export type MattingReply =
-  | { id: number; ok: true; output: MatteOutput }
-  | { id: number; ok: false; message: string };
+export type MattingMethods = {
+  /** `computeMatte` on the thread; the input's arrays own their memory (they are moved). */
+  matte(
+    input: MatteInput & { rgb: Uint8Array<ArrayBuffer>; mask: Uint8Array<ArrayBuffer> },
+  ): MatteOutput;
+};

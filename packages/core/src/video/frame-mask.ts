@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { resizeMask } from '../image/mask.js';
 import { normalizeForModel, resizeForModel } from '../image/model-input.js';
-import type { ThreadedModel } from './inference-thread.js';
+import type { ThreadedModel } from '../inference/inference-thread.js';
 
 /**
  * The hook for refining a frame's mask after the model (alpha matting, once it exists): gets
