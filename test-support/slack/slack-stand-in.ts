@@ -514,7 +514,7 @@ export async function startSlackStandIn(
     notices,
     nextTs,
     noticesTo: (user) => notices.filter((notice) => notice.user === user && notice.shown),
-    waitForNotice: (user, text, timeoutMs = 90_000) =>
+    waitForNotice: (user, text, timeoutMs = 30_000) =>
       waitFor(
         () => notices.find((n) => n.user === user && n.shown && text.test(n.text)),
         () =>

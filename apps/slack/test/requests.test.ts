@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_SCOPES } from '../../../test-support/slack/slack-stand-in.js';
 import { fileIdInPath, parseCommandText } from '../src/command-text.js';
 import { loadSlackConfig } from '../src/config.js';
 import { jobParams } from '../src/removal-options.js';
@@ -123,5 +125,17 @@ describe('configuration', () => {
       /SLACK_BOT_TOKEN: must be a bot token/,
     );
     expect(() => loadSlackConfig({ ...base, SLACK_PORT: 'eighty' })).toThrow(/SLACK_PORT/);
+  });
+});
+
+describe('the manifest', () => {
+  it('asks for every scope the stand-in grants, the Home tab and its event', async () => {
+    const manifest = await readFile(new URL('../manifest.yaml', import.meta.url), 'utf8');
+    const botScopes = manifest.slice(manifest.indexOf('    bot:'), manifest.indexOf('settings:'));
+    const scopes = [...botScopes.matchAll(/^ {6}- ([a-z:.]+)/gm)].map((match) => match[1]);
+    expect([...scopes].sort()).toEqual([...DEFAULT_SCOPES].sort());
+    expect(manifest).toMatch(/home_tab_enabled: true/);
+    expect(manifest).toMatch(/messages_tab_enabled: true/);
+    expect(manifest).toMatch(/- app_home_opened/);
   });
 });

@@ -122,8 +122,9 @@ describe('Slack: the bot is in the conversation before anything is queued', () =
 
   it('refuses at once, with how to invite the bot, in a private channel it is not in', async () => {
     standIn.addChannel('G0PRIVATE', 'private', [PERSON]);
+    // Shared in a public channel too: the bot can read it, but could not post the result here.
     const file = standIn.addFile('private.png', 'image/png', await smallPhoto(), {
-      sharedIn: ['G0PRIVATE'],
+      sharedIn: ['G0PRIVATE', GENERAL],
     });
     const ts = standIn.nextTs();
     await people.shortcut(
