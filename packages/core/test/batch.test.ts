@@ -4,10 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeForModel, resizeForModel } from '../src/image/model-input.js';
 import { predictMask } from '../src/image/predict-mask.js';
 import { predictMasksBatch, predictRawBatch } from '../src/image/predict-masks-batch.js';
-import { type LoadedModel, type Logger, loadModel, releaseModels } from '../src/index.js';
+import type { Logger } from '../src/logger.js';
 import { BatchPinnedError, findBatchPins, makeBatchSymbolic } from '../src/models/onnx-batch.js';
 import { concatBytes, encodeBytesField, encodeVarintField } from '../src/models/protobuf-wire.js';
 import { getModelSpec } from '../src/models/registry.js';
+import { type LoadedModel, loadModel, releaseModels } from '../src/models/sessions.js';
 import { fixturePath, realConfig } from './helpers.js';
 
 const config = realConfig();
