@@ -98,7 +98,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             progress: {
               type: 'array',
               description:
-                'Beyond the seed: per started file of an unfinished request, the stage (fetching, processing, storing, delivering), percent and, for videos, frames done and total',
+                'Beyond the seed, and only while a file of an unfinished request has started: per started file, the stage (fetching, processing, storing, delivering), percent and, for videos, frames done and total',
               items: {
                 type: 'object',
                 properties: {
@@ -198,6 +198,19 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             '206': { description: 'A byte range' },
             '404': errorResponse('Unknown or expired'),
           },
+        },
+      },
+      '/v1/form-schema': {
+        get: {
+          summary:
+            "The web page's settings: each parameter's control, default and range (from the same schemas), the installed models, and the page's key when WEB_PAGE_API_KEY is set",
+          responses: { '200': { description: 'The form description' } },
+        },
+      },
+      '/': {
+        get: {
+          summary: 'The web page: drop pictures and videos, watch them go through, download',
+          responses: { '200': { description: 'HTML' }, '304': { description: 'Not modified' } },
         },
       },
       '/healthz': {

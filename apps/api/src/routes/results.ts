@@ -23,9 +23,10 @@ export interface ResultsBody {
   warnings: string[];
   /**
    * Ours, beyond the seed: how each started file of an unfinished request is getting on, as its
-   * worker reports it (stage, percent, and frames for videos).
+   * worker reports it (stage, percent, and frames for videos). Absent when there is none to
+   * report, so a finished request's body is the seed's plus `warnings`.
    */
-  progress: FileProgress[];
+  progress?: FileProgress[];
 }
 
 /** One started file's progress, from its job (`job.updateProgress` in the worker). */
@@ -106,7 +107,7 @@ async function describe(record: ApiRequestRecord, context: ApiContext): Promise<
     finished: record.finished,
     queue_count: queueCount,
     warnings,
-    progress,
+    ...(progress.length > 0 ? { progress } : {}),
     errors: failed.map((file) =>
       file.error.startsWith(file.filename) ? file.error : `${file.filename}: ${file.error}`,
     ),
