@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeForModel, resizeForModel } from '../src/image/model-input.js';
@@ -6,7 +7,13 @@ import { predictMask } from '../src/image/predict-mask.js';
 import { predictMasksBatch, predictRawBatch } from '../src/image/predict-masks-batch.js';
 import type { Logger } from '../src/logger.js';
 import { BatchPinnedError, findBatchPins, makeBatchSymbolic } from '../src/models/onnx-batch.js';
-import { concatBytes, encodeBytesField, encodeVarintField } from '../src/models/protobuf-wire.js';
+import {
+  concatBytes,
+  encodeBytesField,
+  encodeVarintField,
+  fieldBytes,
+  readFields,
+} from '../src/models/protobuf-wire.js';
 import { getModelSpec } from '../src/models/registry.js';
 import { type LoadedModel, loadModel, releaseModels } from '../src/models/sessions.js';
 import { fixturePath, realConfig } from './helpers.js';
@@ -136,5 +143,73 @@ describe('symbolic batch (u2netp on the CPU)', () => {
     const graph = concatBytes([encodeBytesField(1, reshape), encodeBytesField(5, shape)]);
     expect(findBatchPins(graph)).toEqual(['Reshape with constant shape']);
     expect(() => makeBatchSymbolic(encodeBytesField(7, graph))).toThrow(BatchPinnedError);
+  });
+});
+
+describe('symbolic batch on a hand-built model', () => {
+  const text = new TextEncoder();
+  const name = (number: number, value: string) => encodeBytesField(number, text.encode(value));
+  /** A float ValueInfoProto; a string dimension is symbolic, `denote` adds a denotation to dim 0. */
+  function valueInfo(tensor: string, dims: (number | string)[], denote?: string): Uint8Array {
+    const shape = concatBytes(
+      dims.map((dim, index) =>
+        encodeBytesField(
+          1,
+          concatBytes([
+            typeof dim === 'number' ? encodeVarintField(1, dim) : name(2, dim),
+            index === 0 && denote ? name(3, denote) : new Uint8Array(0),
+          ]),
+        ),
+      ),
+    );
+    const tensorType = concatBytes([encodeVarintField(1, 1), encodeBytesField(2, shape)]);
+    return concatBytes([name(1, tensor), encodeBytesField(2, encodeBytesField(1, tensorType))]);
+  }
+  const relu = (from: string, to: string) =>
+    encodeBytesField(1, concatBytes([name(1, from), name(2, to), name(4, 'Relu')]));
+  // x -> Relu -> h -> Relu -> y, every shape [1, 2, 2, 2], h's pinned by value_info too.
+  const graph = concatBytes([
+    relu('x', 'h'),
+    relu('h', 'y'),
+    name(2, 'g'),
+    encodeBytesField(11, valueInfo('x', [1, 2, 2, 2], 'DATA_BATCH')),
+    encodeBytesField(12, valueInfo('y', [1, 2, 2, 2])),
+    encodeBytesField(13, valueInfo('h', [1, 2, 2, 2])),
+    encodeBytesField(13, valueInfo('unused', [2, 1])),
+  ]);
+  const model = concatBytes([
+    encodeVarintField(1, 7),
+    encodeBytesField(8, encodeVarintField(2, 13)),
+    encodeBytesField(7, graph),
+  ]);
+  const input = (batch: number) =>
+    new ort.Tensor(
+      'float32',
+      Float32Array.from({ length: batch * 8 }, (_, i) => i - 10),
+      [batch, 2, 2, 2],
+    );
+
+  it('rewrites input and output, keeps the denotation, drops value_info pinned at 1', () => {
+    const edit = makeBatchSymbolic(model);
+    expect(edit).toMatchObject({ inputs: ['x'], outputs: ['y'], droppedValueInfo: 1 });
+    const editedGraph = fieldBytes(edit.bytes, readFields(edit.bytes).find((f) => f.number === 7)!);
+    const fields = readFields(editedGraph);
+    expect(fields.filter((f) => f.number === 13)).toHaveLength(1);
+    const input = fieldBytes(editedGraph, fields.find((f) => f.number === 11)!);
+    expect(Buffer.from(input)).toEqual(
+      Buffer.from(valueInfo('x', ['batch', 2, 2, 2], 'DATA_BATCH')),
+    );
+  });
+
+  it('runs a batch of 3 only after the edit, with the single-run values', async () => {
+    const fixed = await ort.InferenceSession.create(model);
+    await expect(fixed.run({ x: input(3) })).rejects.toThrow();
+    const single = (await fixed.run({ x: input(1) })).y!.data as Float32Array;
+    const edited = await ort.InferenceSession.create(makeBatchSymbolic(model).bytes);
+    const batched = (await edited.run({ x: input(3) })).y!;
+    expect(batched.dims).toEqual([3, 2, 2, 2]);
+    expect(Array.from((batched.data as Float32Array).subarray(0, 8))).toEqual(Array.from(single));
+    await fixed.release();
+    await edited.release();
   });
 });
