@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileStencilKernels } from '../scripts/compile-kernels.js';
 import { solveConjugateGradient } from '../src/matting/conjugate-gradient.js';
-import { STENCIL_KERNELS_WASM_BASE64 } from '../src/matting/kernels/generated/stencil-kernels-wasm.js';
 import { fillKernelTemplate } from '../src/matting/kernels/kernel-template.js';
 import { conjugateGradient, stencilOperator } from '../src/matting/krylov.js';
 import {
@@ -150,14 +148,7 @@ describe('WebAssembly SIMD kernels of the matting solver', () => {
   });
 });
 
-describe("the kernels' build from WAT", () => {
-  it('is current: the WAT and the stencil layout compile to the bytes the solver loads', async () => {
-    const built = Buffer.from(STENCIL_KERNELS_WASM_BASE64, 'base64');
-    const fresh = await compileStencilKernels();
-    // A mismatch means the generated module is stale: run `npm run build:kernels`.
-    expect(Buffer.from(fresh).equals(built)).toBe(true);
-  });
-
+describe("the kernels' WAT template", () => {
   it("takes the rows' strides and the coefficients' offsets from the stencil layout", () => {
     expect(fillKernelTemplate('{{UPPER_ROW_BYTES}} {{FACTOR_ROW_BYTES}}')).toBe(
       `${UPPER_STENCIL_SIZE * 4} ${LOWER_STENCIL_SIZE * 4}`,
