@@ -10,7 +10,9 @@
  *
  * BENCH_MODEL (u2netp), BENCH_FORMAT (mov), BENCH_FPS (25), BENCH_SECONDS (10),
  * BENCH_LONG (1: run the length check; its clips are 640x360 at 10 fps, 10 s and 60 s),
- * BENCH_SIZES (720p,1080p).
+ * BENCH_SIZES (720p,1080p), BENCH_PIPELINES (model-size,frames: the model-size path, where
+ * full-size pixels stay in ffmpeg, then the full-size path that alpha matting needs; the
+ * model-size runs go first, so their peak RSS is not raised by the full-size runs').
  */
 
 import { execFile } from 'node:child_process';
@@ -38,6 +40,13 @@ const format = parseVideoParams({ video_format: process.env.BENCH_FORMAT ?? 'mov
 const fps = Number(process.env.BENCH_FPS ?? 25);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const lengthCheck = (process.env.BENCH_LONG ?? '1') !== '0';
+const pipelines = (process.env.BENCH_PIPELINES ?? 'model-size,frames').split(',').map((name) => {
+  const trimmed = name.trim();
+  if (trimmed !== 'model-size' && trimmed !== 'frames') {
+    throw new Error(`BENCH_PIPELINES: unknown pipeline ${name} (model-size or frames)`);
+  }
+  return trimmed;
+});
 const sizes = (process.env.BENCH_SIZES ?? '720p,1080p').split(',').map((label) => {
   const table: Record<string, [number, number]> = {
     '360p': [640, 360],
@@ -134,7 +143,11 @@ async function bareInferenceFps(runs = 15): Promise<number> {
 const bareCpuPerRun: number[] = [];
 
 /** Runs one clip end to end, sampling this process' RSS every 50 ms. */
-async function measure(path: string, dir: string) {
+async function measure(
+  path: string,
+  dir: string,
+  pipeline: 'model-size' | 'frames' = 'model-size',
+) {
   let peak = process.memoryUsage.rss();
   const sampler = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage.rss());
@@ -145,7 +158,11 @@ async function measure(path: string, dir: string) {
     const result = await removeVideoBackground(
       path,
       { model: modelName, video_format: format },
-      { config, outputPath: join(dir, `out-${Date.now()}.${containerOf(format).extension}`) },
+      {
+        config,
+        pipeline: pipeline === 'frames' ? 'frames' : 'auto',
+        outputPath: join(dir, `out-${Date.now()}.${containerOf(format).extension}`),
+      },
     );
     const seconds = (performance.now() - start) / 1000;
     peak = Math.max(peak, process.memoryUsage.rss());
@@ -176,32 +193,38 @@ try {
     `video benchmark: ${modelName}, video_format=${format}, ${seconds} s at ${fps} fps\n\n`,
   );
   process.stdout.write(
-    '| clip | frames | end-to-end fps | bare run fps (before / after) | ratio | run fps inside pipeline | peak RSS |\n',
+    '| clip | path | frames | end-to-end fps | bare run fps (before / after) | ratio | run fps inside pipeline | peak RSS |\n',
   );
-  process.stdout.write('| --- | --- | --- | --- | --- | --- | --- |\n');
-  for (const size of sizes) {
-    const clip = await makeClip(dir, size.width, size.height, fps, seconds);
-    // The machine may be shared: the bare rate is measured just before and just after the clip
-    // and averaged, so a change in load hits both sides of the ratio.
-    const bareBefore = await bareInferenceFps();
-    const measured = await measure(clip, dir);
-    const bareAfter = await bareInferenceFps();
-    const bare = (bareBefore + bareAfter) / 2;
-    const bareCpu = median(bareCpuPerRun.slice(-2));
-    const pipelineCpu = measured.cpuPerFrame.own + measured.cpuPerFrame.ffmpeg;
-    rows.push(
-      `| ${size.label} ${seconds} s | ${measured.frames} | ${measured.fps.toFixed(2)} | ${bare.toFixed(2)} (${bareBefore.toFixed(2)} / ${bareAfter.toFixed(2)}) | ${(measured.fps / bare).toFixed(2)}x | ${measured.inferenceInPipelineFps.toFixed(2)} | ${mb(measured.peakRssMb)} |`,
-    );
-    cpuRows.push(
-      `| ${size.label} | ${ms(bareCpu)} | ${ms(measured.cpuPerFrame.own)} | ${ms(measured.cpuPerFrame.ffmpeg)} | ${ms(pipelineCpu)} | ${(bareCpu / pipelineCpu).toFixed(2)}x |`,
-    );
-    process.stdout.write(`${rows.at(-1)}\n`);
-  }
+  process.stdout.write('| --- | --- | --- | --- | --- | --- | --- | --- |\n');
+  const clips = new Map<string, string>();
+  for (const pipeline of pipelines)
+    for (const size of sizes) {
+      let clip = clips.get(size.label);
+      if (!clip) {
+        clip = await makeClip(dir, size.width, size.height, fps, seconds);
+        clips.set(size.label, clip);
+      }
+      // The machine may be shared: the bare rate is measured just before and just after the clip
+      // and averaged, so a change in load hits both sides of the ratio.
+      const bareBefore = await bareInferenceFps();
+      const measured = await measure(clip, dir, pipeline);
+      const bareAfter = await bareInferenceFps();
+      const bare = (bareBefore + bareAfter) / 2;
+      const bareCpu = median(bareCpuPerRun.slice(-2));
+      const pipelineCpu = measured.cpuPerFrame.own + measured.cpuPerFrame.ffmpeg;
+      rows.push(
+        `| ${size.label} ${seconds} s | ${pipeline} | ${measured.frames} | ${measured.fps.toFixed(2)} | ${bare.toFixed(2)} (${bareBefore.toFixed(2)} / ${bareAfter.toFixed(2)}) | ${(measured.fps / bare).toFixed(2)}x | ${measured.inferenceInPipelineFps.toFixed(2)} | ${mb(measured.peakRssMb)} |`,
+      );
+      cpuRows.push(
+        `| ${size.label} | ${pipeline} | ${ms(bareCpu)} | ${ms(measured.cpuPerFrame.own)} | ${ms(measured.cpuPerFrame.ffmpeg)} | ${ms(pipelineCpu)} | ${(bareCpu / pipelineCpu).toFixed(2)}x |`,
+      );
+      process.stdout.write(`${rows.at(-1)}\n`);
+    }
   process.stdout.write(
     '\nCPU time per frame (every thread of this process, and the ffmpeg processes), which other load on a shared machine does not change much. The model leaves part of the cores idle; the end-to-end rate can match the bare one when the non-inference part (total - bare) fits there:\n\n',
   );
   process.stdout.write(
-    '| clip | bare run CPU | pipeline CPU (node, incl. inference) | ffmpeg CPU | pipeline CPU total | bare / total |\n| --- | --- | --- | --- | --- | --- |\n',
+    '| clip | path | bare run CPU | pipeline CPU (node, incl. inference) | ffmpeg CPU | pipeline CPU total | bare / total |\n| --- | --- | --- | --- | --- | --- | --- |\n',
   );
   for (const row of cpuRows) process.stdout.write(`${row}\n`);
   if (lengthCheck) {

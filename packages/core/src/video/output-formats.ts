@@ -112,10 +112,10 @@ function audioCodecOf(container: OutputContainer): string | undefined {
  * time whatever the length (a whole-clip palette would buffer every frame). Transparent GIFs
  * reserve one palette entry; pixels under alpha 128 become transparent (GIF alpha is 1-bit).
  */
-function gifFilter(transparent: boolean): string {
+function gifFilter(transparent: boolean, input = '[0:v]'): string {
   return transparent
-    ? '[0:v]split[a][b];[a]palettegen=stats_mode=single:reserve_transparent=1[p];[b][p]paletteuse=new=1:alpha_threshold=128[v]'
-    : '[0:v]split[a][b];[a]palettegen=stats_mode=single:reserve_transparent=0[p];[b][p]paletteuse=new=1[v]';
+    ? `${input}split[a][b];[a]palettegen=stats_mode=single:reserve_transparent=1[p];[b][p]paletteuse=new=1:alpha_threshold=128[v]`
+    : `${input}split[a][b];[a]palettegen=stats_mode=single:reserve_transparent=0[p];[b][p]paletteuse=new=1[v]`;
 }
 
 export interface EncoderRequest {
@@ -165,6 +165,90 @@ export function encoderFor(request: EncoderRequest): EncoderSpec {
     frames,
     extraInputs,
     ...(complexFilter === undefined ? {} : { complexFilter }),
+    outputOptions: [...maps, '-threads', String(ffmpegThreads()), ...videoCodecOptions(format)],
+    outputPath: request.outputPath,
+  };
+}
+
+/** What the encoder of the model-size path makes of the source and the masks. */
+export type MaskedContent =
+  | { kind: 'cutout' }
+  | { kind: 'matte' }
+  /** Over an opaque colour (`#rrggbb`). */
+  | { kind: 'over-color'; hex: string };
+
+export interface MaskEncoderRequest {
+  format: VideoFormat;
+  content: MaskedContent;
+  plan: FramePlan;
+  /** The masks' side in pixels (the model's input size): what is written to the encoder. */
+  maskSize: number;
+  /** The source, decoded again here at full size with the plan's filters. */
+  source: { path: string; decoderOptions: readonly string[] };
+  /** True to keep the source's first audio track. */
+  audio: boolean;
+  /** Cut the output (the sound; the picture is cut by the masks) at this many seconds, or undefined. */
+  sourceSeconds: number | undefined;
+  outputPath: string;
+}
+
+/**
+ * Builds the encoder of the model-size path: it reads only the model-size masks (gray) from its
+ * stdin, decodes the source itself at full size with the plan's filters, scales each mask up
+ * with Lanczos (as `resizeMask` does for images) and merges it as alpha (`alphamerge`), over a
+ * colour when asked (`overlay`), or writes the mask alone. Frames are paired by index, not by
+ * timestamp (`setpts=N/rate`), and the graph ends with the masks (`shortest`), so `frame_limit`
+ * and the frame cap hold as on the frames path. Full-size pixels never leave ffmpeg.
+ */
+export function maskEncoderFor(request: MaskEncoderRequest): EncoderSpec {
+  const { format, content, plan } = request;
+  const container = containerOf(format);
+  const byIndex = `setpts=N/(${plan.fpsRational})/TB`;
+  const graph = [
+    `[0:v]scale=${plan.width}:${plan.height}:flags=lanczos+accurate_rnd+full_chroma_int,${byIndex}[mask]`,
+  ];
+  let last = '[mask]';
+  if (content.kind !== 'matte') {
+    const decode = [...plan.decodeFilters, byIndex].join(',');
+    graph.push(`[1:v:0]${decode}[source]`, '[source][mask]alphamerge=shortest=1[cut]');
+    last = '[cut]';
+    if (content.kind === 'over-color') {
+      graph.push(
+        `color=c=0x${content.hex.replace(/^#/, '')}:s=${plan.width}x${plan.height}:r=${plan.fpsRational}[ground]`,
+        `[ground]${last}overlay=shortest=1:format=auto[over]`,
+      );
+      last = '[over]';
+    }
+  }
+  if (container.extension === 'gif') {
+    graph.push(gifFilter(content.kind !== 'over-color', last));
+  } else {
+    graph.push(`${last}null[v]`);
+  }
+  const audioCodec = audioCodecOf(container);
+  const keepAudio = audioCodec !== undefined && request.audio;
+  const needsSource = content.kind !== 'matte' || keepAudio;
+  const extraInputs: FfmpegInput[] = needsSource
+    ? [
+        {
+          source: request.source.path,
+          options: [...request.source.decoderOptions, '-threads', String(ffmpegThreads())],
+        },
+      ]
+    : [];
+  const maps = ['-map', '[v]'];
+  if (keepAudio) maps.push('-map', '1:a:0', '-c:a', audioCodec, '-b:a', '128k');
+  // Frames are already counted by the masks; this cuts the sound with them (frame_limit).
+  if (request.sourceSeconds !== undefined) maps.push('-t', request.sourceSeconds.toFixed(6));
+  return {
+    frames: {
+      pixFmt: 'gray',
+      width: request.maskSize,
+      height: request.maskSize,
+      fpsRational: plan.fpsRational,
+    },
+    extraInputs,
+    complexFilter: graph.join(';'),
     outputOptions: [...maps, '-threads', String(ffmpegThreads()), ...videoCodecOptions(format)],
     outputPath: request.outputPath,
   };

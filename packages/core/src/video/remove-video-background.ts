@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { type CoreConfig, DEFAULT_MAX_MATTING_PIXELS, videoLimitsOf } from '../config.js';
 import { BgRemoverError } from '../errors.js';
 import { useImageThreads } from '../image/runtime.js';
+import { loadThreadedModel, type ThreadedModel } from '../inference/inference-thread.js';
 import { mattingFrameHook } from '../matting/matte-image.js';
 import type { ModelName } from '../models/registry.js';
 import { chooseModel } from '../models/substitutes.js';
@@ -17,8 +18,8 @@ import { frameModelInput, fullSizeFrameMask, type MaskRefiner } from './frame-ma
 import { checkVideoLimits, type FramePlan, planFrames } from './frame-plan.js';
 import { type FrameReader, openFrameReader } from './frame-reader.js';
 import { type FrameWriter, openFrameWriter } from './frame-writer.js';
-import { loadThreadedModel, type ThreadedModel } from './inference-thread.js';
-import { containerOf, encoderFor, type FrameContent } from './output-formats.js';
+import { maskedContentFor, modelSizeScaling, streamModelSizeFrames } from './model-size-frames.js';
+import { containerOf, encoderFor, type FrameContent, maskEncoderFor } from './output-formats.js';
 import { probeVideo, type VideoInfo } from './probe.js';
 import { applySourceAlpha, splitAlpha } from './source-alpha.js';
 
@@ -40,6 +41,12 @@ export interface RemoveVideoOptions {
   onProgress?: (progress: VideoProgress) => void;
   /** Aborting stops ffmpeg at once, deletes the partial output and rejects with the reason. */
   signal?: AbortSignal;
+  /**
+   * `frames` forces the full-size path (every frame through JavaScript), for comparisons and
+   * benchmarks; by default jobs that need no full-size pixels in JavaScript take the model-size
+   * path (see `maskedContentFor`).
+   */
+  pipeline?: 'auto' | 'frames';
   /**
    * Refines each frame's mask when `alpha_matting` is true; by default the matting module's
    * closed-form matting, frame by frame.
@@ -140,39 +147,52 @@ export async function removeVideoBackground(
   const onAbort = () => stopAll();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const frameStep = await frameComposer(parsed, plan, options, config, warnings);
-    stages.background = frameStep.background;
     const audio = container.extension !== 'gif' && info.hasAudio;
-    stages.writer = openFrameWriter(
-      encoderFor({
-        format: parsed.video_format,
-        content: frameStep.content,
-        plan,
-        audioSource: audio ? info.path : undefined,
-        audioSeconds: plan.frameLimit === undefined ? undefined : plan.frameLimit / plan.fps,
+    const colour = backgroundColourOf(parsed, warnings);
+    const masked =
+      options.pipeline === 'frames'
+        ? undefined
+        : maskedContentFor(parsed, plan, colour, options.refineMask !== undefined);
+    let streamed: { frames: number; inference: number };
+    if (masked) {
+      stages.writer = openFrameWriter(
+        maskEncoderFor({
+          format: parsed.video_format,
+          content: masked,
+          plan,
+          maskSize: model.inputSize,
+          source: { path: info.path, decoderOptions: plan.decoderOptions },
+          audio,
+          sourceSeconds: plan.frameLimit === undefined ? undefined : plan.frameLimit / plan.fps,
+          outputPath,
+        }),
+      );
+      const scaling = modelSizeScaling(plan.width, plan.height, model.inputSize);
+      stages.reader = openFrameReader({
+        path: info.path,
+        width: scaling.width,
+        height: scaling.height,
+        filters: [...plan.decodeFilters, ...(scaling.filter ? [scaling.filter] : [])],
+        frameLimit: plan.frameLimit,
+        maxFrames: limits.maxVideoFrames,
+        decoderOptions: plan.decoderOptions,
+      });
+      streamed = await streamModelSizeFrames(
+        { model, plan, reader: stages.reader, writer: stages.writer, scaling },
+        options,
+      );
+    } else {
+      streamed = await streamFullSizeFrames(parsed, plan, info, model, colour, stages, {
+        ...options,
         outputPath,
-      }),
-    );
-    stages.reader = openFrameReader({
-      path: info.path,
-      width: plan.width,
-      height: plan.height,
-      filters: plan.decodeFilters,
-      frameLimit: plan.frameLimit,
-      maxFrames: limits.maxVideoFrames,
-      alpha: plan.sourceAlpha,
-      decoderOptions: plan.decoderOptions,
-    });
-    const refine = parsed.alpha_matting
-      ? (options.refineMask ??
-        mattingRefiner(parsed, warnings, config.maxMattingPixels ?? DEFAULT_MAX_MATTING_PIXELS))
-      : undefined;
-    const { frames, inference } = await streamFrames(
-      { model, plan, reader: stages.reader, writer: stages.writer, refine, frameStep, info },
-      options,
-    );
+        audio,
+        maxFrames: limits.maxVideoFrames,
+        warnings,
+      });
+    }
+    const { frames, inference } = streamed;
     signal?.throwIfAborted();
-    await stages.writer.finish();
+    await stages.writer?.finish();
     stages.background?.close();
     return {
       path: outputPath,
@@ -198,6 +218,62 @@ export async function removeVideoBackground(
   }
 }
 
+/**
+ * The full-size path (alpha matting, sources with alpha, background pictures and videos,
+ * translucent colours): every frame comes to JavaScript at full size, is scaled for the model,
+ * and its mask is scaled back, refined and composed here before the encoder gets it.
+ */
+async function streamFullSizeFrames(
+  parsed: VideoParams,
+  plan: FramePlan,
+  info: VideoInfo,
+  model: ThreadedModel,
+  colour: Rgba | undefined,
+  stages: Stages,
+  options: RemoveVideoOptions & FullSizeRun,
+): Promise<{ frames: number; inference: number }> {
+  const { config, warnings } = options;
+  const frameStep = await frameComposer(parsed, plan, options, config, colour);
+  stages.background = frameStep.background;
+  stages.writer = openFrameWriter(
+    encoderFor({
+      format: parsed.video_format,
+      content: frameStep.content,
+      plan,
+      audioSource: options.audio ? info.path : undefined,
+      audioSeconds: plan.frameLimit === undefined ? undefined : plan.frameLimit / plan.fps,
+      outputPath: options.outputPath,
+    }),
+  );
+  stages.reader = openFrameReader({
+    path: info.path,
+    width: plan.width,
+    height: plan.height,
+    filters: plan.decodeFilters,
+    frameLimit: plan.frameLimit,
+    maxFrames: options.maxFrames,
+    alpha: plan.sourceAlpha,
+    decoderOptions: plan.decoderOptions,
+  });
+  const refine = parsed.alpha_matting
+    ? (options.refineMask ??
+      mattingRefiner(parsed, warnings, config.maxMattingPixels ?? DEFAULT_MAX_MATTING_PIXELS))
+    : undefined;
+  return streamFrames(
+    { model, plan, reader: stages.reader, writer: stages.writer, refine, frameStep, info },
+    options,
+  );
+}
+
+/** What the full-size path needs beyond the caller's options. */
+interface FullSizeRun {
+  outputPath: string;
+  audio: boolean;
+  maxFrames: number;
+  /** The job's warnings, which matting adds to as frames go. */
+  warnings: string[];
+}
+
 interface Stages {
   reader?: FrameReader;
   writer?: FrameWriter;
@@ -216,7 +292,7 @@ async function frameComposer(
   plan: FramePlan,
   options: RemoveVideoOptions,
   config: CoreConfig,
-  warnings: string[],
+  colour: Rgba | undefined,
 ): Promise<FrameComposer> {
   const maxPixels = config.maxInputPixels;
   const format = params.video_format;
@@ -238,17 +314,11 @@ async function frameComposer(
       compose: async (rgb, mask) => composeFrameOver(rgb, mask, await frames.next()),
     };
   }
-  if (format === 'mp4_with_color' || params.video_bg_color_enabled) {
-    const color = parseHexColor(params.video_bg_color);
-    const alphaKept = containerOf(format).alpha && color.a < 255;
-    if (color.a < 255 && !alphaKept) {
-      warnings.push(`${format} has no transparency: video_bg_color is used as an opaque colour`);
-    }
-    const opaque: Rgba = alphaKept ? color : { ...color, a: 255 };
+  if (colour) {
     return {
-      content: alphaKept ? 'composite-alpha' : 'composite',
+      content: colour.a < 255 ? 'composite-alpha' : 'composite',
       background: undefined,
-      compose: async (rgb, mask) => composeFrameOverColor(rgb, mask, opaque),
+      compose: async (rgb, mask) => composeFrameOverColor(rgb, mask, colour),
     };
   }
   return {
@@ -340,6 +410,27 @@ async function streamFrames(
     throw error;
   }
   return { frames, inference };
+}
+
+/**
+ * The colour a job composes over (mp4_with_color, or video_bg_color_enabled on a format without a
+ * background of its own), or undefined. A translucent colour stays translucent only where the
+ * container keeps alpha; elsewhere it is made opaque, with a warning.
+ */
+function backgroundColourOf(params: VideoParams, warnings: string[]): Rgba | undefined {
+  const format = params.video_format;
+  const ownBackground =
+    format === 'mattekey' ||
+    format === 'video_over_image' ||
+    format === 'gif_with_bg' ||
+    format === 'video_over_video';
+  if (ownBackground || (format !== 'mp4_with_color' && !params.video_bg_color_enabled)) {
+    return undefined;
+  }
+  const colour = parseHexColor(params.video_bg_color);
+  if (colour.a === 255 || containerOf(format).alpha) return colour;
+  warnings.push(`${format} has no transparency: video_bg_color is used as an opaque colour`);
+  return { ...colour, a: 255 };
 }
 
 function requireBackgroundImage(options: RemoveVideoOptions, format: VideoFormat): Buffer | string {
