@@ -64,10 +64,18 @@ export async function downloadIntoStorage(
   const source = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
   const bytes = source.pipe(capped);
   source.on('error', (error) => capped.destroy(error));
+  // Storage may attach its own listeners only after a first await: keep the cap's error here.
+  let streamError: unknown;
+  capped.on('error', (error) => {
+    streamError = error;
+    source.destroy();
+  });
   try {
     await storage.put(key, bytes, type || 'application/octet-stream', { downloadName: name });
+    if (streamError !== undefined) throw streamError;
   } catch (error) {
     await storage.delete(key).catch(() => undefined);
+    if (streamError instanceof DownloadRefusedError) throw streamError;
     if (error instanceof DownloadRefusedError) throw error;
     if (signal.aborted) {
       throw new DownloadRefusedError(`Downloading ${name} from Slack took too long`);
