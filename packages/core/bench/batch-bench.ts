@@ -25,7 +25,7 @@ import { loadModel, releaseModels } from '../src/models/sessions.js';
 
 const config = loadCoreConfig();
 const batches = (process.env.BENCH_BATCHES ?? '1,4,16').split(',').map(Number);
-/** Frames timed per batch size (rounded up to whole batches); 48 is 48, 12 and 3 runs. */
+/** Frames timed per batch size, in rounds of the largest batch (48: 3 rounds of 16 frames). */
 const frames = Number(process.env.BENCH_FRAMES ?? 48);
 const photos = ['astronaut.png', 'chelsea.png', 'coffee.png', 'rocket.jpg'];
 
@@ -73,24 +73,33 @@ async function main(): Promise<void> {
   const pool = await inputFrames(name, largest);
   console.log(
     `${name} on ${model.executionProvider} (EXECUTION_PROVIDERS=${config.executionProviders.join(',')}, ` +
-      `intra-op threads ${config.intraOpThreads ?? 'default'}), ${frames} frames per batch size; ` +
+      `intra-op threads ${config.intraOpThreads ?? 'default'}), ` +
+      `${Math.max(1, Math.ceil(frames / largest)) * largest} frames per batch size; ` +
       `load average ${loadavg()[0]!.toFixed(1)}`,
   );
-  const rows: { batch: number; callMs: number; fps: number }[] = [];
+  // Rounds of `largest` frames at every batch size, the order rotated each round, so a change
+  // in the machine's load during the run falls on every batch size alike.
+  const rounds = Math.max(1, Math.ceil(frames / largest));
+  const times = new Map(batches.map((batch) => [batch, [] as number[]]));
   for (const batch of batches) {
-    const tensors = pool.slice(0, batch);
-    await predictRawBatch(model, tensors, { maxBatch: batch }); // warm-up: allocations, kernels
-    const calls = Math.max(1, Math.ceil(frames / batch));
-    const times: number[] = [];
-    const start = performance.now();
-    for (let call = 0; call < calls; call++) {
-      const callStart = performance.now();
-      await predictRawBatch(model, tensors, { maxBatch: batch });
-      times.push(performance.now() - callStart);
-    }
-    const seconds = (performance.now() - start) / 1000;
-    rows.push({ batch, callMs: median(times), fps: (calls * batch) / seconds });
+    await predictRawBatch(model, pool.slice(0, batch), { maxBatch: batch }); // warm-up
   }
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < batches.length; k++) {
+      const batch = batches[(round + k) % batches.length]!;
+      const tensors = pool.slice(0, batch);
+      for (let call = 0; call < Math.ceil(largest / batch); call++) {
+        const callStart = performance.now();
+        await predictRawBatch(model, tensors, { maxBatch: batch });
+        times.get(batch)!.push(performance.now() - callStart);
+      }
+    }
+  }
+  const rows = batches.map((batch) => {
+    const calls = times.get(batch)!;
+    const seconds = calls.reduce((sum, ms) => sum + ms, 0) / 1000;
+    return { batch, callMs: median(calls), fps: (calls.length * batch) / seconds };
+  });
   const base = rows.find((row) => row.batch === 1)?.fps ?? rows[0]!.fps;
   console.log('');
   console.log('| batch | ms per run (median) | ms per frame | frames/s | vs batch 1 |');

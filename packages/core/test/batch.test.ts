@@ -167,12 +167,21 @@ describe('symbolic batch on a hand-built model', () => {
   }
   const relu = (from: string, to: string) =>
     encodeBytesField(1, concatBytes([name(1, from), name(2, to), name(4, 'Relu')]));
+  // A weight of shape [1], listed among the inputs as old exports do.
+  const weight = concatBytes([
+    encodeVarintField(1, 1),
+    encodeVarintField(2, 1),
+    name(8, 'w'),
+    encodeBytesField(9, new Uint8Array(new Float32Array([0.5]).buffer)),
+  ]);
   // x -> Relu -> h -> Relu -> y, every shape [1, 2, 2, 2], h's pinned by value_info too.
   const graph = concatBytes([
     relu('x', 'h'),
     relu('h', 'y'),
     name(2, 'g'),
+    encodeBytesField(5, weight),
     encodeBytesField(11, valueInfo('x', [1, 2, 2, 2], 'DATA_BATCH')),
+    encodeBytesField(11, valueInfo('w', [1])),
     encodeBytesField(12, valueInfo('y', [1, 2, 2, 2])),
     encodeBytesField(13, valueInfo('h', [1, 2, 2, 2])),
     encodeBytesField(13, valueInfo('unused', [2, 1])),
@@ -189,16 +198,17 @@ describe('symbolic batch on a hand-built model', () => {
       [batch, 2, 2, 2],
     );
 
-  it('rewrites input and output, keeps the denotation, drops value_info pinned at 1', () => {
+  it('rewrites input and output, keeps the denotation and weights, drops value_info pinned at 1', () => {
     const edit = makeBatchSymbolic(model);
     expect(edit).toMatchObject({ inputs: ['x'], outputs: ['y'], droppedValueInfo: 1 });
     const editedGraph = fieldBytes(edit.bytes, readFields(edit.bytes).find((f) => f.number === 7)!);
     const fields = readFields(editedGraph);
     expect(fields.filter((f) => f.number === 13)).toHaveLength(1);
-    const input = fieldBytes(editedGraph, fields.find((f) => f.number === 11)!);
-    expect(Buffer.from(input)).toEqual(
-      Buffer.from(valueInfo('x', ['batch', 2, 2, 2], 'DATA_BATCH')),
-    );
+    const [input, weightInput] = fields
+      .filter((f) => f.number === 11)
+      .map((f) => Buffer.from(fieldBytes(editedGraph, f)));
+    expect(input).toEqual(Buffer.from(valueInfo('x', ['batch', 2, 2, 2], 'DATA_BATCH')));
+    expect(weightInput).toEqual(Buffer.from(valueInfo('w', [1])));
   });
 
   it('runs a batch of 3 only after the edit, with the single-run values', async () => {

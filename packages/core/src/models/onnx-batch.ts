@@ -10,8 +10,8 @@
  * initializer = 5, input = 11, output = 12, value_info = 13; NodeProto.input = 1, output = 2,
  * op_type = 4, attribute = 5; AttributeProto.name = 1, t = 5, ints = 8; ValueInfoProto.name = 1,
  * type = 2; TypeProto.tensor_type = 1; TypeProto.Tensor.shape = 2; TensorShapeProto.dim = 1;
- * Dimension.dim_value = 1, dim_param = 2; TensorProto.dims = 1, data_type = 2, int64_data = 7,
- * name = 8, raw_data = 9.
+ * Dimension.dim_value = 1, dim_param = 2; TensorProto.data_type = 2, int64_data = 7, name = 8,
+ * raw_data = 9.
  */
 import {
   encodeBytesField,
@@ -53,7 +53,7 @@ const Graph = { node: 1, initializer: 5, input: 11, output: 12, valueInfo: 13 } 
 const Node = { input: 1, opType: 4, attribute: 5 } as const;
 const Attribute = { name: 1, t: 5, ints: 8 } as const;
 const ValueInfo = { name: 1, type: 2 } as const;
-const Tensor = { dims: 1, dataType: 2, int64Data: 7, name: 8, rawData: 9 } as const;
+const Tensor = { dataType: 2, int64Data: 7, name: 8, rawData: 9 } as const;
 const INT64 = 7;
 
 /**
@@ -69,6 +69,12 @@ export function makeBatchSymbolic(model: Uint8Array): BatchEdit {
   const graph = fieldBytes(model, graphField);
   const pins = findBatchPins(graph);
   if (pins.length > 0) throw new BatchPinnedError(pins);
+  // Old exports list the weights among the graph's inputs too; their first dimension is not a batch.
+  const weights = new Set(
+    readFields(graph)
+      .filter((field) => field.number === Graph.initializer)
+      .map((field) => stringField(fieldBytes(graph, field), Tensor.name)),
+  );
 
   const inputs: string[] = [];
   const outputs: string[] = [];
@@ -76,6 +82,7 @@ export function makeBatchSymbolic(model: Uint8Array): BatchEdit {
   const newGraph = rewriteFields(graph, (field) => {
     if (field.number === Graph.input || field.number === Graph.output) {
       const valueInfo = fieldBytes(graph, field);
+      if (weights.has(valueInfoName(valueInfo))) return undefined;
       const edited = withSymbolicBatch(valueInfo);
       if (edited === valueInfo) return undefined;
       (field.number === Graph.input ? inputs : outputs).push(valueInfoName(valueInfo));
