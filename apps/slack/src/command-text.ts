@@ -110,7 +110,8 @@ export function helpText(reactionEmoji: string): string {
     `• On a message with files: *More actions* (⋯) → *Remove background* (defaults) or *Remove background…* (choose the options). Results appear in the message's thread.`,
     `• React with :${reactionEmoji}: to a message with files: I react :hourglass:, then :white_check_mark: or :x:.`,
     `• \`${SLASH_COMMAND}\` alone opens a form to upload files and choose options.`,
-    `• \`${SLASH_COMMAND} <file link> [options]\` works on a file already in Slack. Options: \`model=u2netp\`, \`format=webm\` (videos: mov, webm, gif, mattekey, mp4_with_color), \`matting\`, \`mask\`, \`color=#ffffff\`.`,
-    'Pictures: JPEG, PNG, WebP, GIF, TIFF, AVIF. Videos: MP4, MOV, WebM, MKV, AVI. Invite me to the channel first (`/invite @bgremover`).',
+    `• \`${SLASH_COMMAND} <file link> [options]\` works on a file shared in the conversation you run it in (or one you uploaded). Options: \`model=u2netp\`, \`format=webm\` (videos: mov, webm, gif, mattekey, mp4_with_color), \`matting\`, \`mask\`, \`color=#ffffff\`.`,
+    '• All of this works in a DM with me too. The form takes files up to 10 MB (a limit of Slack forms); for larger ones, post the file and use the shortcut.',
+    'Pictures: JPEG, PNG, WebP, GIF, TIFF, AVIF. Videos: MP4, MOV, WebM, MKV, AVI. I join public channels by myself; invite me to a private one first (`/invite @bgremover`).',
   ].join('\n');
 }
