@@ -104,6 +104,11 @@ export interface SlackStandIn {
   addMessage(channel: string, message: { ts: string; thread_ts?: string; files?: unknown[] }): void;
   /** A response_url for one interaction by `user` in `channel` (30 minutes, 5 uses). */
   responseUrl(user: string, channel: string): string;
+  /**
+   * Makes the next call to `method` fail as Slack does in an outage: an HTTP status (5xx) or
+   * an `ok: false` error such as `internal_error`.
+   */
+  failNext(method: string, failure: { status: number } | { error: string }): void;
   /** Moves the stand-in's clock on (response_url expiry). */
   advanceClock(ms: number): void;
   /** A fresh message ts, as Slack writes them. */
@@ -152,6 +157,7 @@ export async function startSlackStandIn(
     { user: string; channel: string; at: number; uses: number }
   >();
   const pendingUploads = new Set<string>();
+  const failures = new Map<string, { status: number } | { error: string }>();
   const waiters = new Set<() => void>();
   let counter = 0;
   let clockOffset = 0;
@@ -250,6 +256,21 @@ export async function startSlackStandIn(
     const method = url.pathname.slice('/api/'.length);
     const params = parseParams(request.headers['content-type'], body);
     const token = request.headers.authorization?.replace(/^Bearer /, '');
+    const failure = failures.get(method);
+    if (failure) {
+      failures.delete(method);
+      if ('status' in failure) {
+        calls.push({ method, params, token, answer: { ok: false, status: failure.status } });
+        wake();
+        response.writeHead(failure.status, { 'content-type': 'text/plain' });
+        response.end('Service Unavailable');
+        return;
+      }
+      calls.push({ method, params, token, answer: refuse(failure.error) });
+      wake();
+      json(response, refuse(failure.error));
+      return;
+    }
     const answered = token === botToken ? answer(method, params) : refuse('invalid_auth');
     calls.push({ method, params, token, answer: answered });
     wake();
@@ -549,6 +570,9 @@ export async function startSlackStandIn(
       const path = `/response/${nextId('R')}`;
       responseUrls.set(path, { user, channel, at: now(), uses: 0 });
       return `${origin}${path}`;
+    },
+    failNext(method, failure) {
+      failures.set(method, failure);
     },
     advanceClock(ms) {
       clockOffset += ms;

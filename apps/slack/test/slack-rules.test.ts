@@ -4,6 +4,7 @@
  * that must be shown, one job per message and file, files Slack will not give, DMs, App Home.
  */
 import { readdir } from 'node:fs/promises';
+import { openDeliveryQueue } from '@bgremover/jobs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BOT_USER_ID,
@@ -14,6 +15,7 @@ import {
 import { modalValues, slackPeople } from './payloads.js';
 import { BOT_TOKEN, type SlackStack, smallPhoto, startSlackStack } from './stack.js';
 
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PERSON = 'U0PERSON';
 const OTHER = 'U0OTHER';
 /** A public channel everyone is in; the bot joins it on first use. */
@@ -226,6 +228,43 @@ describe('Slack: each file of a message is processed once', () => {
       standIn.callsTo('files.completeUploadExternal').filter((c) => c.params.thread_ts === ts),
     ).toHaveLength(1);
   });
+});
+
+describe('Slack: delivery is retried from the delivery queue, never by running the model again', () => {
+  it('uploads once Slack is back after a 503 and an internal_error', async () => {
+    const file = standIn.addFile('outage.png', 'image/png', await smallPhoto());
+    const ts = standIn.nextTs();
+    standIn.failNext('files.completeUploadExternal', { status: 503 });
+    await people.shortcut(
+      'remove_background',
+      { ts, files: [file] },
+      { channel: GENERAL, user: PERSON },
+    );
+    await standIn.waitForCall(
+      'files.completeUploadExternal',
+      (c) => c.params.thread_ts === ts && c.answer.status === 503,
+    );
+    standIn.failNext('files.completeUploadExternal', { error: 'internal_error' });
+    const uploaded = await standIn.waitForCall(
+      'files.completeUploadExternal',
+      (c) => c.params.thread_ts === ts && c.answer.ok === true,
+    );
+    expect(uploaded.answer.ok).toBe(true);
+    const attempts = standIn
+      .callsTo('files.completeUploadExternal')
+      .filter((c) => c.params.thread_ts === ts)
+      .map((c) => c.answer.error ?? c.answer.status ?? 'ok');
+    expect(attempts).toEqual([503, 'internal_error', 'ok']);
+    const [job] = await jobsFor(file.id);
+    expect(job?.attemptsStarted).toBe(1);
+    const deliveries = openDeliveryQueue(REDIS_URL, stack.queueName, 'slack');
+    try {
+      const delivery = await deliveries.getJob(String(job?.id));
+      expect(delivery?.attemptsMade).toBeGreaterThanOrEqual(2);
+    } finally {
+      await deliveries.close();
+    }
+  }, 60_000);
 });
 
 describe('Slack: files Slack will not give the bot', () => {
