@@ -20,10 +20,17 @@ import { QueueEvents } from 'bullmq';
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeLavfiClip } from '../../../test-support/lavfi-clip.js';
 import { DiscordStandIn } from '../../../test-support/discord/discord-stand-in.js';
-import { FORM, interactivityBody, postSigned } from '../../../test-support/slack/signed-requests.js';
-import { type SlackStandIn, startSlackStandIn } from '../../../test-support/slack/slack-stand-in.js';
+import { makeLavfiClip } from '../../../test-support/lavfi-clip.js';
+import {
+  FORM,
+  interactivityBody,
+  postSigned,
+} from '../../../test-support/slack/signed-requests.js';
+import {
+  type SlackStandIn,
+  startSlackStandIn,
+} from '../../../test-support/slack/slack-stand-in.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const API_KEY = 'e2e-key';
