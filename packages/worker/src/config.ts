@@ -21,7 +21,6 @@ export const workerEnvSchema = z.object({
   ATTACHMENT_HOSTS: hostList.default([
     'cdn.discordapp.com',
     'media.discordapp.net',
-    'files.slack.com',
   ]),
   /**
    * Names, IP addresses and CIDRs attachment links may reach although they are loopback, private
