@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Job, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import {
   type ChatPlatform,
   type DeliveryJobData,
@@ -8,7 +11,7 @@ import {
 import type { ConversionJobData, ReplyTarget } from './job-data.js';
 import { type JobProgress, parseJobProgress } from './job-progress.js';
 import { openConversionQueue } from './queue.js';
-import { logRedisErrors, redisConnection, type WarnLogger } from './redis.js';
+import { logRedisErrors, reconnectDelayMs, redisConnection, type WarnLogger } from './redis.js';
 
 /** A target of one chat platform. */
 export type PlatformTarget<P extends ChatPlatform> = Extract<ReplyTarget, { kind: P }>;
@@ -72,8 +75,9 @@ export interface RunningDeliveryWorker {
  * Runs a chat app's side of delivery: a BullMQ worker on the platform's delivery queue (each
  * outcome posted by `handlers.deliver`, retried with backoff and never by re-running the model)
  * and, when `handlers.progress` is given, a QueueEvents listener on the conversion queue that
- * passes this platform's progress reports on. Progress for a job whose delivery this process
- * has started is dropped, so an edit never lands after the final message.
+ * passes this platform's progress reports on. One process shows each job's progress (the first
+ * to claim it in Redis), however many replicas of the app run; progress for a job whose delivery
+ * this process has started is dropped, so an edit never lands after the final message.
  */
 export async function startDeliveryWorker<P extends ChatPlatform>(
   options: DeliveryWorkerOptions<P>,
@@ -130,11 +134,27 @@ export async function startDeliveryWorker<P extends ChatPlatform>(
     const queue = openConversionQueue(options.redisUrl, options.conversionQueueName, 'worker');
     logRedisErrors(queue, logger, `${platform} progress lookups`);
     const targets = new TargetCache(2_000);
+    const redis = new Redis(options.redisUrl, {
+      maxRetriesPerRequest: null,
+      retryStrategy: reconnectDelayMs,
+    });
+    logRedisErrors(redis, logger, `${platform} progress claims`);
+    const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    // One app process shows a job's progress, however many replicas listen to the events.
+    const ownTarget = async (jobId: string): Promise<ReplyTarget | undefined> => {
+      const job = await Job.fromId<ConversionJobData>(queue, jobId);
+      const target = job?.data.target;
+      if (target?.kind !== platform) return undefined;
+      const key = `${queue.qualifiedName}:progress-owner:${jobId}`;
+      const claimed = await redis.set(key, owner, 'PX', PROGRESS_OWNER_TTL_MS, 'NX');
+      if (claimed === 'OK' || (await redis.get(key)) === owner) return target;
+      return undefined;
+    };
     events.on('progress', ({ jobId, data }) => {
       const progress = parseJobProgress(data);
       if (!progress || delivered.has(jobId)) return;
       targets
-        .lookup(jobId, () => Job.fromId<ConversionJobData>(queue, jobId))
+        .lookup(jobId, () => ownTarget(jobId))
         .then((target) => {
           if (target?.kind !== platform || delivered.has(jobId)) return;
           return onProgress(target as PlatformTarget<P>, progress, jobId);
@@ -145,6 +165,7 @@ export async function startDeliveryWorker<P extends ChatPlatform>(
     closeProgress = async () => {
       await events.close();
       await queue.close();
+      await redis.quit().catch(() => undefined);
     };
   }
 
@@ -183,6 +204,9 @@ class RecentIds {
   }
 }
 
+/** How long a process keeps the right to show one job's progress (longer than any job). */
+const PROGRESS_OWNER_TTL_MS = 6 * 3600_000;
+
 /** Conversion job targets by job id, looked up once per job (bounded, oldest forgotten first). */
 class TargetCache {
   private readonly targets = new Map<string, Promise<ReplyTarget | undefined>>();
@@ -190,11 +214,11 @@ class TargetCache {
 
   lookup(
     jobId: string,
-    load: () => Promise<Job<ConversionJobData> | undefined>,
+    load: () => Promise<ReplyTarget | undefined>,
   ): Promise<ReplyTarget | undefined> {
     const known = this.targets.get(jobId);
     if (known) return known;
-    const pending = load().then((job) => job?.data.target);
+    const pending = load();
     pending.catch(() => this.targets.delete(jobId));
     this.targets.set(jobId, pending);
     if (this.targets.size > this.max) {

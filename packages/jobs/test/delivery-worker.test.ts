@@ -191,4 +191,61 @@ describe('startDeliveryWorker', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(seen).toHaveLength(1);
   });
+
+  it("shows each job's progress from one replica of the app only", async () => {
+    const { name, conversions } = freshQueues();
+    const seenBy: Record<string, string[]> = { first: [], second: [] };
+    for (const replica of ['first', 'second'] as const) {
+      track(
+        await startDeliveryWorker({
+          redisUrl: REDIS_URL,
+          conversionQueueName: name,
+          platform: 'discord',
+          logger: silent,
+          handlers: {
+            deliver: async () => undefined,
+            progress: async (_target, _progress, jobId) => {
+              seenBy[replica]?.push(jobId);
+            },
+          },
+        }),
+      );
+    }
+    const ids: string[] = [];
+    for (const n of [1, 2, 3, 4]) {
+      ids.push(
+        await enqueueConversion(
+          conversions,
+          {
+            version: 1,
+            mediaKind: 'video',
+            params: {},
+            input: { kind: 'storage', key: `inputs/x/${n}-a.mp4`, filename: 'a.mp4' },
+            target: { kind: 'discord', channelId: '1' },
+            requestedAt: Date.now(),
+          },
+          `replica-job-${n}`,
+        ),
+      );
+    }
+    for (const frame of [1, 2, 3]) {
+      for (const id of ids) {
+        await (await conversions.getJob(id))?.updateProgress({
+          stage: 'processing',
+          percent: 10 * frame,
+          framesDone: frame,
+          framesTotal: 3,
+        });
+      }
+    }
+    await until(() => (seenBy.first?.length ?? 0) + (seenBy.second?.length ?? 0) === 12);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Every report is shown once, and all of one job's reports by the same replica.
+    expect((seenBy.first?.length ?? 0) + (seenBy.second?.length ?? 0)).toBe(12);
+    for (const id of ids) {
+      const owners = Object.entries(seenBy).filter(([, jobs]) => jobs.includes(id));
+      expect(owners).toHaveLength(1);
+      expect(owners[0]?.[1].filter((job) => job === id)).toHaveLength(3);
+    }
+  });
 });
