@@ -1,4 +1,4 @@
-import { type CoreConfig, loadCoreConfig, parseEnvironment } from '@bgremover/core';
+import { type CoreConfig, loadCoreConfig, parseEnvironment } from '@bgremover/core/contract';
 import { type JobsConfig, loadJobsConfig } from '@bgremover/jobs';
 import { z } from 'zod';
 import { type ApiKeyEntry, authenticate, parseApiKeys } from './api-keys.js';

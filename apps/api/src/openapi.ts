@@ -1,4 +1,4 @@
-import { imageParamsSchema, videoParamsSchema } from '@bgremover/core';
+import { imageParamsSchema, videoParamsSchema } from '@bgremover/core/contract';
 import { z } from 'zod';
 
 type JsonSchema = Record<string, unknown> & { properties?: Record<string, unknown> };

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { type SniffedType, sniffFileType } from '@bgremover/core';
+import { type SniffedType, sniffFileType } from '@bgremover/core/contract';
 import { type Storage, safeFileName } from '@bgremover/jobs';
 
 /** The form fields a file may arrive in: the seed's `files`, PHP's `file[0]`, and backgrounds. */

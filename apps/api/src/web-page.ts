@@ -9,7 +9,7 @@ import {
   resolveModelName,
   videoFileExtensions,
   videoParamsSchema,
-} from '@bgremover/core';
+} from '@bgremover/core/contract';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ApiContext } from './context.js';

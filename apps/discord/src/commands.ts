@@ -1,4 +1,4 @@
-import { modelNames, videoFormats } from '@bgremover/core';
+import { modelNames, videoFormats } from '@bgremover/core/contract';
 import {
   ApplicationCommandType,
   ApplicationIntegrationType,

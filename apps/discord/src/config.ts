@@ -1,4 +1,4 @@
-import { type VideoFormat, videoFormats } from '@bgremover/core';
+import { type VideoFormat, videoFormats } from '@bgremover/core/contract';
 import { type JobsConfig, loadJobsConfig } from '@bgremover/jobs';
 import { z } from 'zod';
 

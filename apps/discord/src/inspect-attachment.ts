@@ -8,7 +8,7 @@ import {
   DEFAULT_VIDEO_LIMITS,
   isVideoFile,
   sniffFileType,
-} from '@bgremover/core';
+} from '@bgremover/core/contract';
 import type { AttachmentInfo, MediaKind } from './attachments.js';
 
 export type InspectOutcome =

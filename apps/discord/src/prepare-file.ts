@@ -1,4 +1,4 @@
-import type { VideoFormat } from '@bgremover/core';
+import type { VideoFormat } from '@bgremover/core/contract';
 import {
   type AttachmentInfo,
   type AttachmentPolicy,

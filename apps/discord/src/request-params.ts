@@ -5,7 +5,7 @@ import {
   parseImageParams,
   parseVideoParams,
   type VideoFormat,
-} from '@bgremover/core';
+} from '@bgremover/core/contract';
 
 /** What a person chose in `/removebg` (all optional; the context menu and reaction choose none). */
 export interface ChosenOptions {

@@ -1,4 +1,4 @@
-import { parseEnvironment } from '@bgremover/core';
+import { parseEnvironment } from '@bgremover/core/contract';
 import { type JobsConfig, loadJobsConfig } from '@bgremover/jobs';
 import { z } from 'zod';
 

@@ -1,4 +1,4 @@
-import { modelNames } from '@bgremover/core';
+import { modelNames } from '@bgremover/core/contract';
 import type { types, ViewOutput } from '@slack/bolt';
 import { z } from 'zod';
 import {

@@ -7,7 +7,7 @@ import {
   parseImageParams,
   parseVideoParams,
   type VideoFormat,
-} from '@bgremover/core';
+} from '@bgremover/core/contract';
 
 /**
  * The video formats offered in Slack: those that need no second file (a background picture or

@@ -1,4 +1,4 @@
-import { isBgRemoverError } from '@bgremover/core';
+import { isBgRemoverError } from '@bgremover/core/contract';
 import { enqueueConversion, jobsAheadOf } from '@bgremover/jobs';
 import type { webApi } from '@slack/bolt';
 import { queuedText } from './delivery/delivery-text.js';

@@ -7,6 +7,7 @@
  */
 export * from './config.js';
 export * from './errors.js';
+export { acceptedImageFormats } from './image/accepted-input.js';
 export { type SniffedType, sniffFileType } from './image/sniff.js';
 export * from './logger.js';
 export * from './models/provision.js';

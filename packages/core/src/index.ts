@@ -5,7 +5,7 @@
  * models, sniffing) import `@bgremover/core/contract`, which loads no native module.
  */
 export * from './contract.js';
-export { acceptedImageFormats, type RawImage } from './image/decode.js';
+export type { RawImage } from './image/decode.js';
 export { normalizeForModel } from './image/model-input.js';
 export { stretchToBytes } from './image/predict-mask.js';
 export {

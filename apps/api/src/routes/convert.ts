@@ -10,7 +10,7 @@ import {
   probeVideo,
   type VideoParams,
   videoLimitsOf,
-} from '@bgremover/core';
+} from '@bgremover/core/contract';
 import {
   displayFileName,
   enqueueConversion,

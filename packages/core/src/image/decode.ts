@@ -1,11 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { BgRemoverError } from '../errors.js';
-import { type InputRole, mainInput } from './input-role.js';
+import { acceptedImageFormats, type InputRole, mainInput } from './accepted-input.js';
 import { sniffFileType } from './sniff.js';
 
-/** Image encodings accepted as input (AVIF arrives as sharp's `heif` with av1 compression). */
-export const acceptedImageFormats = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif'] as const;
+export { acceptedImageFormats };
 
 /** An input image that passed inspection, with its displayed (EXIF-oriented) size. */
 export interface InspectedImage {

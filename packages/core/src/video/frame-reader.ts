@@ -1,5 +1,5 @@
 import { BgRemoverError } from '../errors.js';
-import { type InputRole, mainInput } from '../image/input-role.js';
+import { type InputRole, mainInput } from '../image/accepted-input.js';
 import { FfmpegKilledError, ffmpegPipe, ffmpegThreads, startFfmpeg } from './ffmpeg.js';
 
 export interface FrameReaderOptions {

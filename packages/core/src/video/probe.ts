@@ -1,6 +1,6 @@
 import { open, stat } from 'node:fs/promises';
 import { BgRemoverError } from '../errors.js';
-import { type InputRole, mainInput } from '../image/input-role.js';
+import { type InputRole, mainInput } from '../image/accepted-input.js';
 import { sniffFileType } from '../image/sniff.js';
 import { type ProbedStream, probeMedia } from './ffmpeg.js';
 
