@@ -1,4 +1,9 @@
-import { type CoreConfig, loadCoreConfig, parseEnvironment } from '@bgremover/core/contract';
+import {
+  type CoreConfig,
+  loadCoreConfig,
+  logLevelField,
+  parseEnvironment,
+} from '@bgremover/core/contract';
 import { type JobsConfig, loadJobsConfig } from '@bgremover/jobs';
 import { z } from 'zod';
 import { type ApiKeyEntry, authenticate, parseApiKeys } from './api-keys.js';
@@ -25,7 +30,7 @@ export const apiEnvSchema = z.object({
     .default(30 * 60 * 1000),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   WEB_PAGE_API_KEY: z.string().optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: logLevelField,
 });
 
 export interface ApiConfig {

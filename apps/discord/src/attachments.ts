@@ -1,4 +1,5 @@
 import { extname } from 'node:path';
+import { formatBytes, isAllowedHost } from '@bgremover/core/contract';
 
 /** The parts of a Discord attachment the bot looks at. */
 export interface AttachmentInfo {
@@ -57,7 +58,7 @@ export function checkDeclared(attachment: AttachmentInfo, policy: AttachmentPoli
   if (attachment.size > policy.maxInputBytes) {
     return {
       ok: false,
-      problem: `${attachment.name} is ${megabytes(attachment.size)}; the limit is ${megabytes(policy.maxInputBytes)}`,
+      problem: `${attachment.name} is ${formatBytes(attachment.size)}; the limit is ${formatBytes(policy.maxInputBytes)}`,
     };
   }
   const kind = declaredKind(attachment);
@@ -69,15 +70,4 @@ export function checkDeclared(attachment: AttachmentInfo, policy: AttachmentPoli
     };
   }
   return { ok: true, kind };
-}
-
-/** True when `host` is one of `allowed` or a subdomain of one. */
-export function isAllowedHost(host: string, allowed: readonly string[]): boolean {
-  return allowed.some((entry) => host === entry || host.endsWith(`.${entry}`));
-}
-
-/** `26214400` -> `25 MB`. */
-export function megabytes(bytes: number): string {
-  const mb = bytes / 1024 / 1024;
-  return `${mb >= 10 ? mb.toFixed(0) : mb.toFixed(1)} MB`;
 }

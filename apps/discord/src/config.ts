@@ -1,19 +1,16 @@
-import { type VideoFormat, videoFormats } from '@bgremover/core/contract';
+import {
+  hostListField,
+  logLevelField,
+  parseEnvironment,
+  type VideoFormat,
+  videoFormats,
+  yesNoField,
+} from '@bgremover/core/contract';
 import { type JobsConfig, loadJobsConfig } from '@bgremover/jobs';
 import { z } from 'zod';
 
-const hostList = z.string().transform((text) =>
-  text
-    .split(',')
-    .map((host) => host.trim().toLowerCase())
-    .filter(Boolean),
-);
-
-/** An empty value (a blank line in an .env file) means "not set", so the default applies. */
-const blankIsUnset = (raw: unknown) => (raw === '' ? undefined : raw);
-const optionalText = z.preprocess(blankIsUnset, z.string().min(1).optional());
-const count = (fallback: number) =>
-  z.preprocess(blankIsUnset, z.coerce.number().int().min(0).default(fallback));
+const optionalText = z.string().min(1).optional();
+const count = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 
 /** The bot's environment variables (the queue's, from @bgremover/jobs, are read too). */
 export const discordEnvSchema = z.object({
@@ -22,78 +19,51 @@ export const discordEnvSchema = z.object({
     .string({ error: 'DISCORD_APPLICATION_ID is required (the application id)' })
     .regex(/^\d+$/, { error: 'must be the numeric application id' }),
   /** REST base URL without the version; for proxies and the tests' stand-in. */
-  DISCORD_API_URL: z.preprocess(blankIsUnset, z.url().optional()),
+  DISCORD_API_URL: z.url().optional(),
   /** Guild the register script targets for development (instant updates). */
   DISCORD_DEV_GUILD_ID: optionalText,
   /** Hosts (and their subdomains) attachments may come from. */
-  DISCORD_ATTACHMENT_HOSTS: z.preprocess(
-    blankIsUnset,
-    hostList.default(['cdn.discordapp.com', 'media.discordapp.net']),
-  ),
+  DISCORD_ATTACHMENT_HOSTS: hostListField.default(['cdn.discordapp.com', 'media.discordapp.net']),
   /**
    * Hosts the workers fetch links from (the workers' own variable, read here so that
    * `/removebg url:` refuses at once a link the workers would refuse).
    */
-  ATTACHMENT_HOSTS: z.preprocess(
-    blankIsUnset,
-    hostList.default(['cdn.discordapp.com', 'media.discordapp.net', 'files.slack.com']),
-  ),
+  ATTACHMENT_HOSTS: hostListField.default(['cdn.discordapp.com', 'media.discordapp.net']),
   /** The emoji reaction trigger; off drops the privileged MessageContent intent. */
-  DISCORD_REACTION_TRIGGER: z.preprocess(
-    blankIsUnset,
-    z
-      .enum(['true', 'false', '1', '0', 'yes', 'no'])
-      .default('true')
-      .transform((text) => ['true', '1', 'yes'].includes(text)),
-  ),
-  REACTION_EMOJI: z.preprocess(blankIsUnset, z.string().min(1).default('✂️')),
-  PENDING_EMOJI: z.preprocess(blankIsUnset, z.string().min(1).default('⏳')),
+  DISCORD_REACTION_TRIGGER: yesNoField.default(true),
+  REACTION_EMOJI: z.string().min(1).default('✂️'),
+  PENDING_EMOJI: z.string().min(1).default('⏳'),
   /** Largest input accepted, in megabytes. */
-  DISCORD_MAX_INPUT_MB: z.preprocess(blankIsUnset, z.coerce.number().positive().default(25)),
+  DISCORD_MAX_INPUT_MB: z.coerce.number().positive().default(25),
   /** Longest video accepted, in seconds. */
-  DISCORD_MAX_VIDEO_SECONDS: z.preprocess(blankIsUnset, z.coerce.number().positive().default(60)),
+  DISCORD_MAX_VIDEO_SECONDS: z.coerce.number().positive().default(60),
   /** Frames one video job may write: the workers' MAX_VIDEO_FRAMES (the same variable). */
-  MAX_VIDEO_FRAMES: z.preprocess(blankIsUnset, z.coerce.number().int().positive().default(18_000)),
+  MAX_VIDEO_FRAMES: z.coerce.number().int().positive().default(18_000),
   /** Jobs one person may start per window (0 = no limit). */
   DISCORD_USER_JOB_LIMIT: count(20),
   /** Jobs one server may start per window (0 = no limit). */
   DISCORD_GUILD_JOB_LIMIT: count(200),
-  DISCORD_JOB_LIMIT_WINDOW_SECONDS: z.preprocess(
-    blankIsUnset,
-    z.coerce.number().int().positive().default(3600),
-  ),
+  DISCORD_JOB_LIMIT_WINDOW_SECONDS: z.coerce.number().int().positive().default(3600),
   /** Attachments processed from one message (context menu). */
-  DISCORD_MAX_FILES_PER_MESSAGE: z.preprocess(
-    blankIsUnset,
-    z.coerce.number().int().min(1).max(10).default(4),
-  ),
+  DISCORD_MAX_FILES_PER_MESSAGE: z.coerce.number().int().min(1).max(10).default(4),
   /** Video format when the person picks none (webm: VP9 with alpha, plays in Discord). */
-  DISCORD_DEFAULT_VIDEO_FORMAT: z.preprocess(blankIsUnset, z.enum(videoFormats).default('webm')),
+  DISCORD_DEFAULT_VIDEO_FORMAT: z.enum(videoFormats).default('webm'),
   /** The API's public address: results over Discord's upload limit are linked to `/v1/files/...`. */
-  PUBLIC_BASE_URL: z.preprocess(blankIsUnset, z.url().optional()),
+  PUBLIC_BASE_URL: z.url().optional(),
   /** Least time between two progress edits of one job's message (milliseconds). */
-  DISCORD_PROGRESS_INTERVAL_MS: z.preprocess(
-    blankIsUnset,
-    z.coerce.number().int().min(0).default(4_000),
-  ),
+  DISCORD_PROGRESS_INTERVAL_MS: z.coerce.number().int().min(0).default(4_000),
   /**
    * A Discord CDN link that expires sooner than this (seconds) is copied into storage before
    * the job is queued, so that a job waiting in a long queue does not find the link dead.
    */
-  DISCORD_URL_MIN_LIFETIME_SECONDS: z.preprocess(
-    blankIsUnset,
-    z.coerce
-      .number()
-      .int()
-      .min(0)
-      .default(6 * 3600),
-  ),
+  DISCORD_URL_MIN_LIFETIME_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(6 * 3600),
   /** Deliveries the app posts at once. */
-  DISCORD_DELIVERY_CONCURRENCY: z.preprocess(
-    blankIsUnset,
-    z.coerce.number().int().min(1).default(4),
-  ),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DISCORD_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).default(4),
+  LOG_LEVEL: logLevelField,
 });
 
 /** Everything the bot runs with, parsed once by `loadDiscordConfig`. */
@@ -126,14 +96,8 @@ export interface DiscordConfig {
 
 /** Reads the bot's settings from the environment; throws naming each bad variable. */
 export function loadDiscordConfig(env: NodeJS.ProcessEnv = process.env): DiscordConfig {
-  const parsed = discordEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const details = parsed.error.issues
-      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
-      .join('; ');
-    throw new Error(`Invalid configuration: ${details}`);
-  }
-  const v = parsed.data;
+  // Blank values (NAME= in an .env file) count as unset, so their defaults apply.
+  const v = parseEnvironment(discordEnvSchema, env);
   return {
     token: v.DISCORD_TOKEN,
     applicationId: v.DISCORD_APPLICATION_ID,

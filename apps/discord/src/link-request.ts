@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { isAllowedHost } from '@bgremover/core/contract';
 import { displayFileName } from '@bgremover/jobs';
-import { type AttachmentInfo, isAllowedHost } from './attachments.js';
+import type { AttachmentInfo } from './attachments.js';
 
 export type LinkCheck = { ok: true; attachment: AttachmentInfo } | { ok: false; problem: string };
 

@@ -318,7 +318,7 @@ describe('the Discord bot with the real worker (loopback Discord stand-in)', () 
     const linked = await standIn.waitFor(() => followUps(first.token)[0]);
     expect(linked.files).toHaveLength(0);
     expect(String(linked.body?.content)).toMatch(
-      /too large to upload .*over the 0\.0 MB upload limit/,
+      /too large to upload .*over the 2\.0 KB upload limit/,
     );
     expect(String(linked.body?.content)).toMatch(
       new RegExp(`${PUBLIC_BASE_URL}/v1/files/discord-${first.id}-\\d+/cup_processed\\.png`),

@@ -1,23 +1,17 @@
-import { parseEnvironment } from '@bgremover/core/contract';
+import {
+  hostListField,
+  logLevelField,
+  parseEnvironment,
+  yesNoField,
+} from '@bgremover/core/contract';
 import { type JobsConfig, loadJobsConfig } from '@bgremover/jobs';
 import { z } from 'zod';
-
-const booleanText = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((text) => ['true', '1', 'yes'].includes(text));
-
-const hostList = z.string().transform((text) =>
-  text
-    .split(',')
-    .map((host) => host.trim().toLowerCase())
-    .filter(Boolean),
-);
 
 /** The Slack app's environment variables (the queue's are read too, see README). */
 export const slackEnvSchema = z.object({
   SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'must be a bot token (xoxb-…)'),
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),
-  SLACK_SOCKET_MODE: booleanText.default(false),
+  SLACK_SOCKET_MODE: yesNoField.default(false),
   SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'must be an app-level token (xapp-…)').optional(),
   SLACK_HOST: z.string().min(1).default('0.0.0.0'),
   SLACK_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -27,7 +21,7 @@ export const slackEnvSchema = z.object({
     .transform((name) => name.trim().replace(/^:|:$/g, ''))
     .pipe(z.string().regex(/^[a-z0-9_+'-]+$/, 'must be an emoji name such as scissors'))
     .default('scissors'),
-  SLACK_FILE_HOSTS: hostList.default(['files.slack.com']),
+  SLACK_FILE_HOSTS: hostListField.default(['files.slack.com']),
   MAX_INPUT_BYTES: z.coerce
     .number()
     .int()
@@ -42,7 +36,7 @@ export const slackEnvSchema = z.object({
   PUBLIC_BASE_URL: z.url().optional(),
   SLACK_DOWNLOAD_TIMEOUT_MS: z.coerce.number().int().positive().default(300_000),
   SLACK_QUEUE_NOTICE_AHEAD: z.coerce.number().int().min(0).default(2),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: logLevelField,
 });
 
 /** Everything the Slack app needs, parsed once from the environment by `loadSlackConfig`. */

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { formatBytes, isAllowedHost } from '@bgremover/core/contract';
 import { type Storage, safeFileName } from '@bgremover/jobs';
-import { isAllowedHost } from './slack-files.js';
-import { formatBytes } from './text.js';
 
 /** A file Slack would not give us, or one we will not take; `message` is for the person. */
 export class DownloadRefusedError extends Error {

@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
+import { formatBytes, isAllowedHost } from '@bgremover/core/contract';
 import { displayFileName } from '@bgremover/jobs';
 import { z } from 'zod';
-import { formatBytes } from './text.js';
 
 /** The fields of a Slack file object this app reads (messages, files.info, modal file inputs). */
 export interface SlackFile {
@@ -100,12 +100,6 @@ export function mediaKindOf(
     if (extension && videoExtensions.has(extension)) return 'video';
   }
   return undefined;
-}
-
-/** True when `host` is one of `allowed` or a subdomain of one. */
-export function isAllowedHost(host: string, allowed: readonly string[]): boolean {
-  const name = host.toLowerCase();
-  return allowed.some((entry) => name === entry || name.endsWith(`.${entry}`));
 }
 
 /**

@@ -16,6 +16,9 @@ export * from './params/color.js';
 export * from './params/image-params.js';
 export * from './params/parse.js';
 export * from './params/video-params.js';
+export * from './shared/bytes.js';
+export * from './shared/env-fields.js';
+export * from './shared/hosts.js';
 export { isVideoFile, videoFileExtensions } from './video/detect.js';
 export {
   checkVideoLimits,

@@ -1,15 +1,11 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseEnvironment } from '@bgremover/core/contract';
+import { parseEnvironment, yesNoField } from '@bgremover/core/contract';
 import { z } from 'zod';
 import { DEFAULT_QUEUE_NAME } from './queue.js';
 import { LocalStorage } from './storage/local-storage.js';
 import { S3Storage } from './storage/s3-storage.js';
 import type { Storage } from './storage/storage.js';
-
-const booleanText = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((text) => ['true', '1', 'yes'].includes(text));
 
 /** Environment variables shared by producers and workers (see README "Configuration"). */
 export const jobsEnvSchema = z.object({
@@ -23,7 +19,7 @@ export const jobsEnvSchema = z.object({
   S3_BUCKET: z.string().min(1).optional(),
   S3_REGION: z.string().min(1).default('us-east-1'),
   S3_ENDPOINT: z.url().optional(),
-  S3_FORCE_PATH_STYLE: booleanText.default(false),
+  S3_FORCE_PATH_STYLE: yesNoField.default(false),
   S3_ACCESS_KEY_ID: z.string().min(1).optional(),
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   S3_PREFIX: z.string().default(''),

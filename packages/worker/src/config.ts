@@ -1,15 +1,14 @@
 import { hostname } from 'node:os';
-import { type CoreConfig, loadCoreConfig, parseEnvironment } from '@bgremover/core';
+import {
+  type CoreConfig,
+  hostListField,
+  loadCoreConfig,
+  logLevelField,
+  parseEnvironment,
+} from '@bgremover/core';
 import { type JobsConfig, loadJobsConfig } from '@bgremover/jobs';
 import { z } from 'zod';
 import { invalidPrivateEntry } from './safe-fetch.js';
-
-const hostList = z.string().transform((text) =>
-  text
-    .split(',')
-    .map((host) => host.trim().toLowerCase())
-    .filter(Boolean),
-);
 
 /** The worker's own environment variables (core's and the queue's are read too). */
 export const workerEnvSchema = z.object({
@@ -18,15 +17,12 @@ export const workerEnvSchema = z.object({
   HEALTH_HOST: z.string().default('0.0.0.0'),
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(60_000),
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).default(30_000),
-  ATTACHMENT_HOSTS: hostList.default([
-    'cdn.discordapp.com',
-    'media.discordapp.net',
-  ]),
+  ATTACHMENT_HOSTS: hostListField.default(['cdn.discordapp.com', 'media.discordapp.net']),
   /**
    * Names, IP addresses and CIDRs attachment links may reach although they are loopback, private
    * or link-local, and may reach over plain http (tests, internal mirrors). Default: none.
    */
-  ALLOW_PRIVATE_FETCH_HOSTS: hostList
+  ALLOW_PRIVATE_FETCH_HOSTS: hostListField
     .refine((entries) => invalidPrivateEntry(entries) === undefined, {
       message: 'each entry must be a host name, an IP address or a CIDR range',
     })
@@ -48,7 +44,7 @@ export const workerEnvSchema = z.object({
     .positive()
     .default(5 * 60_000),
   WORKER_ID: z.string().min(1).optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: logLevelField,
 });
 
 export interface WorkerConfig {

@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { formatBytes, isAllowedHost } from '@bgremover/core/contract';
 import {
   type InputReference,
   type Storage,
@@ -9,7 +10,7 @@ import {
   safeFileName,
 } from '@bgremover/jobs';
 import { InputRefusedError, TransientError } from './errors.js';
-import { isAllowedHost, safeFetch } from './safe-fetch.js';
+import { safeFetch } from './safe-fetch.js';
 
 export interface FetchInputOptions {
   storage: Storage;
@@ -58,8 +59,6 @@ export async function fetchInput(
   await downloadAttachment(reference.url, target, options);
   return target;
 }
-
-export { isAllowedHost } from './safe-fetch.js';
 
 /** Redirects followed for an attachment link before it is refused. */
 export const MAX_REDIRECTS = 5;
@@ -149,6 +148,5 @@ async function downloadAttachment(
 }
 
 function tooLarge(bytes: number, limit: number): string {
-  const mb = (value: number) => `${(value / 1024 / 1024).toFixed(1)} MB`;
-  return `The file is too large (${mb(bytes)}; the limit is ${mb(limit)})`;
+  return `The file is too large (${formatBytes(bytes)}; the limit is ${formatBytes(limit)})`;
 }

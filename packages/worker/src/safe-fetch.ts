@@ -2,6 +2,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { BlockList, isIP } from 'node:net';
+import { isAllowedHost } from '@bgremover/core/contract';
 import { InputRefusedError, TransientError } from './errors.js';
 
 /**
@@ -86,12 +87,6 @@ export function isPrivateAddress(address: string): boolean {
   const inner = embeddedIpv4(address);
   if (inner !== undefined) return PRIVATE_RANGES.check(inner, 'ipv4');
   return PRIVATE_RANGES.check(address, 'ipv6');
-}
-
-/** True when `host` is one of `allowed` or a subdomain of one. */
-export function isAllowedHost(host: string, allowed: readonly string[]): boolean {
-  const name = host.toLowerCase();
-  return allowed.some((entry) => name === entry || name.endsWith(`.${entry}`));
 }
 
 /** The operator's private opt-in, split into names and address ranges. */

@@ -1,11 +1,5 @@
 import type { JobProgress } from '@bgremover/jobs';
 
-/** `12345678` -> `11.8 MB`: sizes as people read them in chat. */
-export function formatMegabytes(bytes: number): string {
-  const mb = bytes / 1024 / 1024;
-  return `${mb >= 10 ? mb.toFixed(0) : mb.toFixed(1)} MB`;
-}
-
 /** The deferred reply's text while a video is being processed, e.g. `clip.mp4: 40% (12/30 frames)`. */
 export function progressLine(filename: string | undefined, progress: JobProgress): string {
   const name = filename ?? 'your file';

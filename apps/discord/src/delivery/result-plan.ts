@@ -1,6 +1,6 @@
+import { formatBytes } from '@bgremover/core/contract';
 import { type DeliveryOutcome, resultDownloadUrl, type Storage } from '@bgremover/jobs';
 import sharp from 'sharp';
-import { formatMegabytes } from './delivery-text.js';
 
 /** A stored result, as the worker handed it over. */
 export type StoredResult = Extract<DeliveryOutcome, { kind: 'result' }>;
@@ -42,7 +42,7 @@ export async function planDiscordDelivery(
       note: '',
     };
   }
-  const sizes = `${formatMegabytes(result.bytes)}, over the ${formatMegabytes(uploadLimit)} upload limit here`;
+  const sizes = `${formatBytes(result.bytes)}, over the ${formatBytes(uploadLimit)} upload limit here`;
   if (publicBaseUrl) {
     return {
       kind: 'link',

@@ -1,17 +1,5 @@
 import type { JobProgress } from '@bgremover/jobs';
-
-/** `1536` -> `1.5 KB`, `3_500_000` -> `3.3 MB`: sizes as people read them in chat. */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  if (bytes < 1024 * 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-  return `${(bytes / 1024 / 1024 / 1024).toFixed(2)} GB`;
-}
-
-/** Escapes the three characters Slack's mrkdwn treats as control characters. */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+import { escapeMrkdwn } from '../text.js';
 
 /** `<@U123> ` when the requester is known, so Slack notifies them; empty otherwise. */
 export function mention(userId: string | undefined): string {

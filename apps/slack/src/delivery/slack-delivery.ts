@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { formatBytes } from '@bgremover/core/contract';
 import {
   type DeliveryHandlers,
   type DeliveryJobData,
@@ -16,7 +17,8 @@ import {
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { reactions, slackErrorCode } from '../replies.js';
-import { escapeMrkdwn, formatBytes, mention, progressText, warningLines } from './delivery-text.js';
+import { escapeMrkdwn } from '../text.js';
+import { mention, progressText, warningLines } from './delivery-text.js';
 import { ProgressMessages } from './progress-messages.js';
 import type { ProgressMessageStore } from './progress-store.js';
 
