@@ -8,9 +8,9 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TestRedisServer } from '@bgremover/test-kit/redis-server';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestRedisServer } from '../../../test-support/redis-server.js';
 import { postForm, type Stack, startStack, waitForResults } from './api-harness.js';
 import { eventually, filesUnder } from './raw-http.js';
 

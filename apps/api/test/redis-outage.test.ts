@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TestRedisServer } from '@bgremover/test-kit/redis-server';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestRedisServer } from '../../../test-support/redis-server.js';
 import { postForm, type Stack, startStack } from './api-harness.js';
 import {
   convertHeaders,

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeLavfiClip } from '@bgremover/test-kit/lavfi-clip';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeLavfiClip } from '../../../test-support/lavfi-clip.js';
 import { postForm, type Stack, startStack } from './api-harness.js';
 
 // No worker: jobs stay queued until the test marks one started, as a worker does.

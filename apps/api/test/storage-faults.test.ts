@@ -6,15 +6,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
-import { afterAll, describe, expect, it } from 'vitest';
 import {
   canMountTmpfs,
   fillVolume,
   mountTmpfs,
   setWritable,
   unmount,
-} from '../../../test-support/tmpfs.js';
+} from '@bgremover/test-kit/tmpfs';
+import sharp from 'sharp';
+import { afterAll, describe, expect, it } from 'vitest';
 import { postForm, type Stack, startStack } from './api-harness.js';
 import { filesUnder } from './raw-http.js';
 

@@ -3,8 +3,8 @@ import { chmod, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { makeLavfiClip } from '@bgremover/test-kit/lavfi-clip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeLavfiClip } from '../../../test-support/lavfi-clip.js';
 import { expectCutOut, removebg, smallCopy } from './support.js';
 
 const exec = promisify(execFile);

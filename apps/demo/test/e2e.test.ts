@@ -5,7 +5,6 @@
  * a video) run concurrently; the worker running the video is killed with SIGKILL mid-video. Every
  * result must still arrive, exactly once, where it belongs.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -13,26 +12,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ApiServer, buildApiServer, loadApiConfig } from '@bgremover/api';
-import { loadDiscordConfig, type RunningBot, startDiscordBot } from '@bgremover/discord';
-import { redisConnection } from '@bgremover/jobs';
+import { loadDiscordConfig, startDiscordBot } from '@bgremover/discord';
+import { deliveryQueueName, redisConnection } from '@bgremover/jobs';
 import { loadSlackConfig, type RunningSlackApp, startSlackApp } from '@bgremover/slack';
+import {
+  openTestStack,
+  spawnWorkerProcess,
+  type TestStack,
+  type WorkerProcess,
+  waitFor,
+} from '@bgremover/test-kit';
+import { DiscordStandIn } from '@bgremover/test-kit/discord/stand-in';
+import { makeLavfiClip } from '@bgremover/test-kit/lavfi-clip';
+import { FORM, interactivityBody, postSigned } from '@bgremover/test-kit/slack/signed-requests';
+import { type SlackStandIn, startSlackStandIn } from '@bgremover/test-kit/slack/stand-in';
 import { QueueEvents } from 'bullmq';
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DiscordStandIn } from '../../../test-support/discord/discord-stand-in.js';
-import { makeLavfiClip } from '../../../test-support/lavfi-clip.js';
-import {
-  FORM,
-  interactivityBody,
-  postSigned,
-} from '../../../test-support/slack/signed-requests.js';
-import {
-  type SlackStandIn,
-  startSlackStandIn,
-} from '../../../test-support/slack/slack-stand-in.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const API_KEY = 'e2e-key';
 const SLACK_TOKEN = 'xoxb-e2e-bot-token';
 const SLACK_SECRET = 'e2e-signing-secret';
@@ -40,107 +38,82 @@ const DISCORD_TOKEN = 'e2e-discord-token';
 const fixtures = fileURLToPath(new URL('../../../fixtures/images/', import.meta.url));
 const workerMain = fileURLToPath(new URL('../../../packages/worker/src/main.ts', import.meta.url));
 
-interface WorkerProcess {
-  id: string;
-  child: ChildProcess;
-  exited: Promise<number | null>;
-}
-
 let scratch: string;
+let stack: TestStack;
 let env: NodeJS.ProcessEnv;
 let discord: DiscordStandIn;
 let slack: SlackStandIn;
 let api: ApiServer;
 let apiUrl: string;
-let bot: RunningBot;
 let slackApp: RunningSlackApp;
 let events: QueueEvents;
 const workers: WorkerProcess[] = [];
-
-function startWorker(id: string): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', workerMain], {
-    env: { ...env, WORKER_ID: id, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(
-      () => reject(new Error(`worker ${id} did not start:\n${output}`)),
-      90_000,
-    );
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('"msg":"worker ready"')) {
-        clearTimeout(timer);
-        resolve({ id, child, exited });
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-  });
-}
 
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'bgremover-e2e-'));
   discord = await DiscordStandIn.start();
   slack = await startSlackStandIn(SLACK_TOKEN);
-  env = {
-    ...process.env,
-    REDIS_URL,
-    QUEUE_NAME: `e2e-${randomUUID().slice(0, 8)}`,
-    STORAGE_DIR: join(scratch, 'storage'),
-    DEFAULT_MODEL: 'u2netp',
-    LOG_LEVEL: 'warn',
-    PUBLIC_BASE_URL: 'https://bgremover.example.test',
-    // The API
-    API_KEYS: `e2e=${API_KEY}`,
-    API_HOST: '127.0.0.1',
-    API_PORT: '0',
-    // Workers: fetch attachments from the stand-ins, deliver to them, recover fast from a crash.
-    HEALTH_PORT: '0',
-    HEALTH_HOST: '127.0.0.1',
-    ATTACHMENT_HOSTS: '127.0.0.1',
-    // The stand-ins serve attachments from loopback, which workers refuse unless opted in.
-    ALLOW_PRIVATE_FETCH_HOSTS: '127.0.0.1',
-    WORKER_LOCK_MS: '3000',
-    WORKER_STALLED_INTERVAL_MS: '1000',
-    DISCORD_TOKEN,
-    DISCORD_API_URL: discord.apiUrl,
-    SLACK_BOT_TOKEN: SLACK_TOKEN,
-    SLACK_API_URL: slack.apiUrl,
-    // The chat apps
-    DISCORD_APPLICATION_ID: discord.applicationId,
-    DISCORD_ATTACHMENT_HOSTS: '127.0.0.1',
-    SLACK_SIGNING_SECRET: SLACK_SECRET,
-    SLACK_HOST: '127.0.0.1',
-    SLACK_PORT: '0',
-    SLACK_FILE_HOSTS: '127.0.0.1',
-  };
+  stack = await openTestStack({
+    prefix: 'e2e',
+    env: {
+      DEFAULT_MODEL: 'u2netp',
+      PUBLIC_BASE_URL: 'https://bgremover.example.test',
+      // The API
+      API_KEYS: `e2e=${API_KEY}`,
+      API_HOST: '127.0.0.1',
+      API_PORT: '0',
+      // Workers: fetch attachments from the stand-ins, deliver to them, recover fast from a crash.
+      ATTACHMENT_HOSTS: '127.0.0.1',
+      // The stand-ins serve attachments from loopback, which workers refuse unless opted in.
+      ALLOW_PRIVATE_FETCH_HOSTS: '127.0.0.1',
+      WORKER_LOCK_MS: '3000',
+      WORKER_STALLED_INTERVAL_MS: '1000',
+      DISCORD_TOKEN,
+      DISCORD_API_URL: discord.apiUrl,
+      SLACK_BOT_TOKEN: SLACK_TOKEN,
+      SLACK_API_URL: slack.apiUrl,
+      // The chat apps
+      DISCORD_APPLICATION_ID: discord.applicationId,
+      DISCORD_ATTACHMENT_HOSTS: '127.0.0.1',
+      SLACK_SIGNING_SECRET: SLACK_SECRET,
+      SLACK_HOST: '127.0.0.1',
+      SLACK_PORT: '0',
+      SLACK_FILE_HOSTS: '127.0.0.1',
+    },
+  });
+  env = stack.env;
+  stack.ownQueue(deliveryQueueName(stack.queueName, 'discord'));
+  stack.ownQueue(deliveryQueueName(stack.queueName, 'slack'));
+  // Closed last first: the workers, then the apps, then the API and the stand-ins.
+  stack.defer(() => slack.close());
+  stack.defer(() => discord.close());
   api = await buildApiServer(loadApiConfig(env));
+  stack.defer(() => api.close());
   await api.app.listen({ host: '127.0.0.1', port: 0 });
   apiUrl = `http://127.0.0.1:${(api.app.server.address() as AddressInfo).port}`;
-  bot = await startDiscordBot(loadDiscordConfig(env), { logger: pino({ level: 'warn' }) });
+  const bot = await startDiscordBot(loadDiscordConfig(env), { logger: pino({ level: 'warn' }) });
+  stack.defer(() => bot.close());
   slackApp = await startSlackApp(loadSlackConfig(env), { retryConfig: { retries: 0 } });
-  events = new QueueEvents(env.QUEUE_NAME ?? '', {
-    connection: redisConnection(REDIS_URL, 'worker'),
+  stack.defer(() => slackApp.close());
+  events = new QueueEvents(stack.queueName, {
+    connection: redisConnection(stack.redisUrl, 'worker'),
   });
+  stack.defer(() => events.close());
   await events.waitUntilReady();
-  workers.push(...(await Promise.all([startWorker('worker-a'), startWorker('worker-b')])));
+  stack.defer(async () => {
+    for (const worker of workers) if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
+    await Promise.all(workers.map((worker) => worker.exited));
+  });
+  workers.push(
+    ...(await Promise.all([
+      spawnWorkerProcess(workerMain, env, 'worker-a'),
+      spawnWorkerProcess(workerMain, env, 'worker-b'),
+    ])),
+  );
 }, 180_000);
 
 afterAll(async () => {
-  for (const worker of workers) if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
-  await Promise.all(workers.map((worker) => worker.exited));
-  await events?.close();
-  await slackApp?.close();
-  await bot?.close();
-  if (api) {
-    await api.context.queue.obliterate({ force: true }).catch(() => undefined);
-    await api.close();
-  }
-  await discord?.close();
-  await slack?.close();
+  await stack?.close();
   await rm(scratch, { recursive: true, force: true });
 });
 
@@ -174,19 +147,6 @@ async function results(uuid: string): Promise<Results> {
     body: new URLSearchParams({ uuid }),
   });
   return (await response.json()) as Results;
-}
-
-async function waitUntil<T>(
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 describe('the whole system', () => {
@@ -256,7 +216,7 @@ describe('the whole system', () => {
 
     // Kill whichever worker runs the video once it has written some frames.
     const videoJobId = `${video}-0`;
-    const victimId = await waitUntil(async () => {
+    const victimId = await waitFor(async () => {
       const job = await api.context.queue.getJob(videoJobId);
       const progress = job?.progress as { framesDone?: number } | undefined;
       return (progress?.framesDone ?? 0) >= 3 && job?.processedBy;
@@ -269,7 +229,7 @@ describe('the whole system', () => {
     // API: every request finishes with its files, the video included (taken over by the survivor).
     const finished = await Promise.all(
       [video, cupUuid, catUuid].map((uuid) =>
-        waitUntil(async () => {
+        waitFor(async () => {
           const current = await results(uuid);
           return current.finished && current;
         }, 240_000),
@@ -282,7 +242,7 @@ describe('the whole system', () => {
     ]);
     expect(finished.flatMap((result) => result.errors)).toEqual([]);
     // The worker marks the file done just before BullMQ records the job completed.
-    const videoJob = await waitUntil(async () => {
+    const videoJob = await waitFor(async () => {
       const job = await api.context.queue.getJob(videoJobId);
       return job?.returnvalue ? job : undefined;
     }, 30_000);

@@ -4,16 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openConversionQueue } from '@bgremover/jobs';
-import { loadWorkerConfig, type RunningWorker, startConversionWorker } from '@bgremover/worker';
-import { pino } from 'pino';
-import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DiscordStandIn,
   type RecordedRequest,
   snowflake,
-} from '../../../test-support/discord/discord-stand-in.js';
-import { makeLavfiClip } from '../../../test-support/lavfi-clip.js';
+} from '@bgremover/test-kit/discord/stand-in';
+import { makeLavfiClip } from '@bgremover/test-kit/lavfi-clip';
+import { loadWorkerConfig, type RunningWorker, startConversionWorker } from '@bgremover/worker';
+import { pino } from 'pino';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningBot, startDiscordBot } from '../src/bot.js';
 import { loadDiscordConfig } from '../src/config.js';
 import { registerCommands } from '../src/register-commands.js';

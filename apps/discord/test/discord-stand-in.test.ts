@@ -1,5 +1,5 @@
+import { DiscordStandIn, snowflake } from '@bgremover/test-kit/discord/stand-in';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DiscordStandIn, snowflake } from '../../../test-support/discord/discord-stand-in.js';
 
 /**
  * The stand-in refuses what Discord refuses (each rule cites its documentation page in the

@@ -5,8 +5,8 @@ import {
   interactivityBody,
   JSON_TYPE,
   postSigned,
-} from '../../../test-support/slack/signed-requests.js';
-import type { SlackStandIn } from '../../../test-support/slack/slack-stand-in.js';
+} from '@bgremover/test-kit/slack/signed-requests';
+import type { SlackStandIn } from '@bgremover/test-kit/slack/stand-in';
 import { SIGNING_SECRET } from './stack.js';
 
 /** Builds and sends, signed, the requests Slack sends the app, for one person in one channel. */

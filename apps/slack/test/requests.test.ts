@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { DEFAULT_SCOPES } from '@bgremover/test-kit/slack/stand-in';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SCOPES } from '../../../test-support/slack/slack-stand-in.js';
 import { fileIdInPath, parseCommandText } from '../src/command-text.js';
 import { loadSlackConfig } from '../src/config.js';
 import { jobParams } from '../src/removal-options.js';

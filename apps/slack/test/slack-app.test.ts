@@ -2,9 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeLavfiClip } from '../../../test-support/lavfi-clip.js';
+import { makeLavfiClip } from '@bgremover/test-kit/lavfi-clip';
 import {
   commandBody,
   FORM,
@@ -12,14 +10,16 @@ import {
   JSON_TYPE,
   postSigned,
   slackSignature,
-} from '../../../test-support/slack/signed-requests.js';
+} from '@bgremover/test-kit/slack/signed-requests';
 import {
   type Notice,
   type RecordedCall,
   type SlackStandIn,
   type StandInFile,
   startSlackStandIn,
-} from '../../../test-support/slack/slack-stand-in.js';
+} from '@bgremover/test-kit/slack/stand-in';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BOT_TOKEN,
   PUBLIC_BASE_URL,

@@ -5,13 +5,13 @@
  */
 
 import { CONVERSION_JOB_NAME, type ConversionJobData } from '@bgremover/jobs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   BOT_USER_ID,
   type RecordedCall,
   type SlackStandIn,
   startSlackStandIn,
-} from '../../../test-support/slack/slack-stand-in.js';
+} from '@bgremover/test-kit/slack/stand-in';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { slackPeople } from './payloads.js';
 import { BOT_TOKEN, type SlackStack, smallPhoto, startSlackStack } from './stack.js';
 

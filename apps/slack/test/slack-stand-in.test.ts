@@ -1,14 +1,15 @@
 /**
  * The stand-in refuses what Slack refuses; these pin its rules (each cites Slack's page in
- * test-support/slack/slack-stand-in.ts), so the app's tests cannot pass on a forgiving Slack.
+ * packages/test-kit/src/slack/slack-stand-in.ts), so the app's tests cannot pass on a forgiving Slack.
  */
-import { WebClient } from '@slack/web-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import {
   BOT_USER_ID,
   type SlackStandIn,
   startSlackStandIn,
-} from '../../../test-support/slack/slack-stand-in.js';
+} from '@bgremover/test-kit/slack/stand-in';
+import { WebClient } from '@slack/web-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const TOKEN = 'xoxb-stand-in';
 let standIn: SlackStandIn;

@@ -9,10 +9,10 @@ import {
   openConversionQueue,
   openDeliveryQueue,
 } from '@bgremover/jobs';
+import type { SlackStandIn } from '@bgremover/test-kit/slack/stand-in';
 import { loadWorkerConfig, type RunningWorker, startConversionWorker } from '@bgremover/worker';
 import type { Queue } from 'bullmq';
 import sharp from 'sharp';
-import type { SlackStandIn } from '../../../test-support/slack/slack-stand-in.js';
 import { type RunningSlackApp, startSlackApp } from '../src/app.js';
 import { loadSlackConfig } from '../src/config.js';
 

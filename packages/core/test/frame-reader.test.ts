@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeLavfiClip } from '@bgremover/test-kit/lavfi-clip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeLavfiClip } from '../../../test-support/lavfi-clip.js';
 import { openFrameReader } from '../src/video/frame-reader.js';
 
 let dir: string;

@@ -1,12 +1,12 @@
-import { randomUUID } from 'node:crypto';
+import { freshQueueName, testRedisUrl } from '@bgremover/test-kit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiRequestStore } from '../src/index.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = testRedisUrl();
 let redis: Redis;
 let store: ApiRequestStore;
-const prefix = `test:request:${randomUUID().slice(0, 8)}:`;
+const prefix = `test:${freshQueueName('request')}:`;
 
 beforeAll(() => {
   redis = new Redis(REDIS_URL);

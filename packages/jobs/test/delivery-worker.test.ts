@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { freshQueueName, testRedisUrl, waitFor } from '@bgremover/test-kit';
 import type { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -14,7 +14,7 @@ import {
   startDeliveryWorker,
 } from '../src/index.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = testRedisUrl();
 const cleanups: (() => Promise<void>)[] = [];
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -23,7 +23,7 @@ afterEach(async () => {
 });
 
 function freshQueues() {
-  const name = `delivery-${randomUUID().slice(0, 8)}`;
+  const name = freshQueueName('delivery');
   const conversions = openConversionQueue(REDIS_URL, name);
   const deliveries = openDeliveryQueue(REDIS_URL, name, 'discord');
   cleanups.push(async () => {
@@ -43,14 +43,6 @@ function delivery(jobId: string, message = 'nope'): DeliveryJobData {
     outcome: { kind: 'failure', message },
     finishedAt: Date.now(),
   };
-}
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 function track(running: RunningDeliveryWorker): RunningDeliveryWorker {
@@ -81,7 +73,9 @@ describe('startDeliveryWorker', () => {
       attempts: 5,
       backoff: { type: 'fixed', delay: 50 },
     });
-    await until(async () => (await (await deliveries.getJob('job-1'))?.getState()) === 'completed');
+    await waitFor(
+      async () => (await (await deliveries.getJob('job-1'))?.getState()) === 'completed',
+    );
     expect(attempts).toEqual([1, 2, 3]);
   });
 
@@ -107,7 +101,7 @@ describe('startDeliveryWorker', () => {
       }),
     );
     await enqueueDelivery(deliveries, delivery('job-2'), 60_000);
-    await until(() => gaveUp.length === 1);
+    await waitFor(() => gaveUp.length === 1);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(calls).toBe(1);
     expect(gaveUp).toEqual(['job-2: Missing Permissions']);
@@ -182,11 +176,11 @@ describe('startDeliveryWorker', () => {
       await job?.updateProgress(frames);
       await job?.updateProgress({ not: 'ours' });
     }
-    await until(() => seen.length === 1);
+    await waitFor(() => seen.length === 1);
     expect(seen).toEqual([{ jobId: discordJob, progress: frames }]);
 
     await enqueueDelivery(deliveries, delivery(discordJob), 60_000);
-    await until(async () => (await deliveries.getJob(discordJob))?.finishedOn !== undefined);
+    await waitFor(async () => (await deliveries.getJob(discordJob))?.finishedOn !== undefined);
     await (await conversions.getJob(discordJob))?.updateProgress({ ...frames, framesDone: 9 });
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(seen).toHaveLength(1);
@@ -238,7 +232,7 @@ describe('startDeliveryWorker', () => {
         });
       }
     }
-    await until(() => (seenBy.first?.length ?? 0) + (seenBy.second?.length ?? 0) === 12);
+    await waitFor(() => (seenBy.first?.length ?? 0) + (seenBy.second?.length ?? 0) === 12);
     await new Promise((resolve) => setTimeout(resolve, 300));
     // Every report is shown once, and all of one job's reports by the same replica.
     expect((seenBy.first?.length ?? 0) + (seenBy.second?.length ?? 0)).toBe(12);

@@ -1,11 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { freshQueueName, testRedisUrl } from '@bgremover/test-kit';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobsAheadOf } from '../src/index.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const name = `position-${randomUUID().slice(0, 8)}`;
+const REDIS_URL = testRedisUrl();
+const name = freshQueueName('position');
 let redis: Redis;
 let queue: Queue;
 let worker: Worker;

@@ -1,9 +1,10 @@
 import { createServer } from 'node:net';
+import { testRedisUrl } from '@bgremover/test-kit';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { redisConnection, whenRedisReady } from '../src/index.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = testRedisUrl();
 
 /** A port nothing listens on (taken, then released). */
 async function closedPort(): Promise<number> {

@@ -8,6 +8,8 @@ import { startConversionWorker } from './worker.js';
 
 const config = loadWorkerConfig();
 const running = await startConversionWorker(config);
+// A parent that started this process with an IPC channel (the tests) learns it is ready.
+process.send?.({ type: 'ready', healthPort: running.healthPort, workerId: config.workerId });
 
 let stopping = false;
 async function stop(signal: string): Promise<void> {

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { type DeliveryJobData, enqueueConversion, openDeliveryQueue } from '@bgremover/jobs';
+import { waitFor } from '@bgremover/test-kit';
 import type { Queue } from 'bullmq';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadWorkerConfig } from '../src/config.js';
 import { type RunningWorker, startConversionWorker } from '../src/worker.js';
 import { smallPhoto } from './fixtures.js';
-import { freshQueue, type TestQueue, waitFor } from './harness.js';
+import { freshQueue, type TestQueue } from './harness.js';
 
 let testQueue: TestQueue | undefined;
 let running: RunningWorker | undefined;

@@ -1,8 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   ApiRequestStore,
@@ -14,10 +10,15 @@ import {
   redisConnection,
   safeFileName,
 } from '@bgremover/jobs';
+import {
+  openTestStack,
+  spawnWorkerProcess,
+  type WorkerProcess,
+  waitFor,
+} from '@bgremover/test-kit';
 import { type Job, type Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const workerMain = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
 /** Everything a test needs on the producer side of one fresh queue. */
@@ -35,12 +36,23 @@ export interface TestQueue {
   close(): Promise<void>;
 }
 
-/** Creates a fresh, uniquely named queue with its own storage folder. */
+/**
+ * Creates a fresh, uniquely named queue with its own storage folder (the kit's test stack), on
+ * the run's Redis or, when `extraEnv` names one, a test's own (an outage test kills it).
+ */
 export async function freshQueue(extraEnv: NodeJS.ProcessEnv = {}): Promise<TestQueue> {
-  const name = `test-${randomUUID().slice(0, 8)}`;
-  const storageDir = await mkdtemp(join(tmpdir(), 'bgremover-worker-test-'));
-  // A test may bring its own Redis (an outage test kills it); both sides then use that one.
-  const redisUrl = extraEnv.REDIS_URL ?? REDIS_URL;
+  const stack = await openTestStack({
+    prefix: 'test',
+    env: {
+      WORKER_LOCK_MS: '3000',
+      WORKER_STALLED_INTERVAL_MS: '1000',
+      ATTACHMENT_HOSTS: '127.0.0.1',
+      // Test attachments are served from loopback over http: opt in explicitly.
+      ALLOW_PRIVATE_FETCH_HOSTS: '127.0.0.1',
+      ...extraEnv,
+    },
+  });
+  const { redisUrl, queueName: name, storageDir } = stack;
   const queue = openConversionQueue(redisUrl, name);
   const events = new QueueEvents(name, { connection: redisConnection(redisUrl, 'worker') });
   await events.waitUntilReady();
@@ -50,21 +62,9 @@ export async function freshQueue(extraEnv: NodeJS.ProcessEnv = {}): Promise<Test
   queue.on('error', ignore);
   events.on('error', ignore);
   redis.on('error', ignore);
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    REDIS_URL: redisUrl,
-    QUEUE_NAME: name,
-    STORAGE_DIR: storageDir,
-    HEALTH_PORT: '0',
-    HEALTH_HOST: '127.0.0.1',
-    WORKER_LOCK_MS: '3000',
-    WORKER_STALLED_INTERVAL_MS: '1000',
-    ATTACHMENT_HOSTS: '127.0.0.1',
-    // Test attachments are served from loopback over http: opt in explicitly.
-    ALLOW_PRIVATE_FETCH_HOSTS: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    ...extraEnv,
-  };
+  stack.defer(() => redis.quit());
+  stack.defer(() => events.close());
+  stack.defer(() => queue.close());
   return {
     name,
     storageDir,
@@ -73,14 +73,8 @@ export async function freshQueue(extraEnv: NodeJS.ProcessEnv = {}): Promise<Test
     events,
     requests: new ApiRequestStore(redis, 3600_000),
     redis,
-    env,
-    close: async () => {
-      await queue.obliterate({ force: true }).catch(() => undefined);
-      await queue.close();
-      await events.close();
-      await redis.quit();
-      await rm(storageDir, { recursive: true, force: true });
-    },
+    env: stack.env,
+    close: () => stack.close(),
   };
 }
 
@@ -122,66 +116,11 @@ export async function submitApiRequest(
 }
 
 /** A worker running as its own process (the real entry point), for crash and shutdown tests. */
-export interface ChildWorker {
-  child: ChildProcess;
-  id: string;
-  healthPort: number;
-  exited: Promise<number | null>;
-  output: () => string;
-}
+export type ChildWorker = WorkerProcess;
 
-/** Starts `bgremover-worker` in a child process and waits until it says it is ready. */
+/** Starts `bgremover-worker` in a child process; resolves once it reports ready over IPC. */
 export function spawnWorker(env: NodeJS.ProcessEnv, id: string): Promise<ChildWorker> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', workerMain], {
-    env: { ...env, WORKER_ID: id, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`worker ${id} did not start:\n${output}`)),
-      60_000,
-    );
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const ready =
-        /"healthPort":(\d+).*"msg":"worker ready"|"msg":"worker ready".*"healthPort":(\d+)/.exec(
-          output,
-        );
-      if (ready) {
-        clearTimeout(timer);
-        resolve({
-          child,
-          id,
-          healthPort: Number(ready[1] ?? ready[2]),
-          exited,
-          output: () => output,
-        });
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`worker ${id} exited with ${code} before it was ready:\n${output}`));
-    });
-  });
-}
-
-/** Waits until `predicate` holds, polling. */
-export async function waitFor<T>(
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs = 60_000,
-  intervalMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
+  return spawnWorkerProcess(workerMain, env, id, 60_000);
 }
 
 /**

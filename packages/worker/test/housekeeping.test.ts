@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalStorage } from '@bgremover/jobs';
+import { waitFor } from '@bgremover/test-kit';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -10,7 +11,6 @@ import {
   startHousekeeping,
   sweepIntervalMs,
 } from '../src/housekeeping.js';
-import { waitFor } from './harness.js';
 
 let root: string;
 beforeAll(async () => {

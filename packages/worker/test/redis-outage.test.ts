@@ -5,13 +5,14 @@
  * seconds and runs new jobs.
  */
 import { Writable } from 'node:stream';
+import { waitFor } from '@bgremover/test-kit';
+import { TestRedisServer } from '@bgremover/test-kit/redis-server';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TestRedisServer } from '../../../test-support/redis-server.js';
 import { loadWorkerConfig } from '../src/config.js';
 import { type RunningWorker, startConversionWorker } from '../src/worker.js';
 import { smallPhoto } from './fixtures.js';
-import { freshQueue, submitApiRequest, type TestQueue, waitFor } from './harness.js';
+import { freshQueue, submitApiRequest, type TestQueue } from './harness.js';
 
 let redis: TestRedisServer | undefined;
 let worker: RunningWorker | undefined;

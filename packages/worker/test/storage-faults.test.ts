@@ -7,19 +7,20 @@
 
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
-import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '@bgremover/test-kit';
 import {
   canMountTmpfs,
   fillVolume,
   mountTmpfs,
   setWritable,
   unmount,
-} from '../../../test-support/tmpfs.js';
+} from '@bgremover/test-kit/tmpfs';
+import sharp from 'sharp';
+import { afterEach, describe, expect, it } from 'vitest';
 import { loadWorkerConfig } from '../src/config.js';
 import { type RunningWorker, startConversionWorker } from '../src/worker.js';
 import { smallPhoto } from './fixtures.js';
-import { freshQueue, submitApiRequest, type TestQueue, waitFor } from './harness.js';
+import { freshQueue, submitApiRequest, type TestQueue } from './harness.js';
 
 const mountable = await canMountTmpfs();
 let testQueue: TestQueue | undefined;

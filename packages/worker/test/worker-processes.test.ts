@@ -1,3 +1,4 @@
+import { waitFor } from '@bgremover/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { largePhoto, smallPhoto } from './fixtures.js';
 import {
@@ -7,7 +8,6 @@ import {
   spawnWorker,
   submitApiRequest,
   type TestQueue,
-  waitFor,
 } from './harness.js';
 
 let testQueue: TestQueue | undefined;

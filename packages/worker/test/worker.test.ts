@@ -5,15 +5,16 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { enqueueConversion } from '@bgremover/jobs';
+import { waitFor } from '@bgremover/test-kit';
+import { makeLavfiClip } from '@bgremover/test-kit/lavfi-clip';
 // @ts-expect-error s3rver ships no types
 import S3rver from 's3rver';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeLavfiClip } from '../../../test-support/lavfi-clip.js';
 import { loadWorkerConfig } from '../src/config.js';
 import { type RunningWorker, startConversionWorker } from '../src/worker.js';
 import { smallPhoto } from './fixtures.js';
-import { freshQueue, submitApiRequest, type TestQueue, waitFor } from './harness.js';
+import { freshQueue, submitApiRequest, type TestQueue } from './harness.js';
 
 const run = randomUUID().slice(0, 8);
 let testQueue: TestQueue | undefined;

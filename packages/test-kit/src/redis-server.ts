@@ -60,6 +60,9 @@ export class TestRedisServer {
         if (output.includes('Ready to accept connections')) resolve();
       });
       child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${output}`)));
+      child.once('error', (error) =>
+        reject(new Error(`redis-server did not start: ${error.message}`)),
+      );
     });
   }
 
