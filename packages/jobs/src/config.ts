@@ -4,7 +4,7 @@ import { parseEnvironment, yesNoField } from '@bgremover/core/contract';
 import { z } from 'zod';
 import { DEFAULT_QUEUE_NAME } from './queue.js';
 import { LocalStorage } from './storage/local-storage.js';
-import { S3Storage } from './storage/s3-storage.js';
+import { S3Storage, type S3StorageSettings } from './storage/s3-storage.js';
 import type { Storage } from './storage/storage.js';
 
 /** Environment variables shared by producers and workers (see README "Configuration"). */
@@ -40,17 +40,7 @@ export interface JobsConfig {
   resultTtlMs: number;
   /** How long a storage fault that may pass is retried before the job fails. */
   storageRetryBudgetMs: number;
-  storage:
-    | { driver: 'local'; dir: string }
-    | {
-        driver: 's3';
-        bucket: string;
-        region: string;
-        endpoint: string | undefined;
-        forcePathStyle: boolean;
-        credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
-        prefix: string;
-      };
+  storage: { driver: 'local'; dir: string } | ({ driver: 's3' } & S3StorageSettings);
 }
 
 /** Reads queue and storage settings from the environment; throws naming a bad variable. */

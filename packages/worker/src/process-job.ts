@@ -121,16 +121,7 @@ export async function processConversionJob(
     await deliverOnce(deps, `${job.queueName}:${jobId}`, () =>
       adapter.deliverResult(data.target, deliverable, context),
     );
-    return {
-      resultKey,
-      filename: output.filename,
-      contentType: output.contentType,
-      bytes,
-      model: output.model,
-      warnings: output.warnings,
-      worker: deps.workerId,
-      elapsedMs: performance.now() - started,
-    };
+    return { ...deliverable, worker: deps.workerId, elapsedMs: performance.now() - started };
   } catch (error) {
     const failure = deadline.aborted
       ? { message: deadlineMessage(data.mediaKind, timeoutMs), retryable: false }

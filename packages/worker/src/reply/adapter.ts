@@ -1,20 +1,11 @@
-import type { JobProgress, ReplyTarget } from '@bgremover/jobs';
+import type { JobProgress, ReplyTarget, StoredResult } from '@bgremover/jobs';
 
 export type { JobProgress } from '@bgremover/jobs';
 
 import type { Logger } from 'pino';
 
 /** A finished result, ready to be delivered to where the request came from. */
-export interface DeliverableResult {
-  /** Storage key of the result (the API serves it from there; chat adapters may link to it). */
-  resultKey: string;
-  /** File name to show and to upload under. */
-  filename: string;
-  contentType: string;
-  bytes: number;
-  model: string;
-  warnings: string[];
-}
+export type DeliverableResult = StoredResult;
 
 export interface ReplyContext {
   jobId: string;
