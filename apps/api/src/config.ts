@@ -39,7 +39,7 @@ export interface ApiConfig {
   host: string;
   port: number;
   apiKeys: ApiKeyEntry[];
-  /** Largest single uploaded file; the seed promises no practical limit, so it is large. */
+  /** Largest single uploaded file; the protocol promises no practical limit, so it is large. */
   maxUploadBytes: number;
   maxFilesPerRequest: number;
   /** `/v1/convert/` requests per key per minute. */

@@ -20,7 +20,7 @@ export interface ApiContext {
   uploads: Set<UploadGuard>;
 }
 
-/** The seed's error body: `{"error": "..."}`. */
+/** The protocol's error body: `{"error": "..."}`. */
 export function errorBody(message: string): { error: string } {
   return { error: message };
 }

@@ -1,4 +1,4 @@
-/** @bgremover/api: the seed's HTTP API as a fastify server. */
+/** @bgremover/api: the HTTP API of docs/protocol.md (the protocol we speak) as a fastify server. */
 export * from './api-keys.js';
 export * from './config.js';
 export * from './openapi.js';

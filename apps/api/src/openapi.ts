@@ -93,12 +93,12 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             warnings: {
               type: 'array',
               items: { type: 'string' },
-              description: 'Notes per finished file (beyond the seed)',
+              description: 'Notes per finished file (beyond the protocol)',
             },
             progress: {
               type: 'array',
               description:
-                'Beyond the seed, and only while a file of an unfinished request has started: per started file, the stage (fetching, processing, storing, delivering), percent and, for videos, frames done and total',
+                'Beyond the protocol, and only while a file of an unfinished request has started: per started file, the stage (fetching, processing, storing, delivering), percent and, for videos, frames done and total',
               items: {
                 type: 'object',
                 properties: {

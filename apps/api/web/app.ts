@@ -44,7 +44,7 @@ type Kind = 'image' | 'video';
 const KEY_STORAGE = 'bgremover.apiKey';
 const POLL_MS = 1000;
 
-/** What each parameter does, in the seed's words (the defaults and ranges come from the server). */
+/** What each parameter does, in the protocol's words (the defaults and ranges come from the server). */
 const HELP: Record<string, string> = {
   model: 'AI model',
   alpha_matting: 'Alpha matting: sharper edges on hair and fine details',

@@ -47,8 +47,8 @@ function pinContexts<T extends object>(command: T, scope: CommandScope, dm: bool
 }
 
 /**
- * `/removebg`: a picture or clip (an attachment, or a link the workers may fetch) plus the seed
- * API's main parameters. In servers and in DMs with the bot. The attachment options filter the
+ * `/removebg`: a picture or clip (an attachment, or a link the workers may fetch) plus the
+ * protocol's main parameters. In servers and in DMs with the bot. The attachment options filter the
  * picker to pictures and videos (`file_types`:
  * https://discord.com/developers/docs/reference#file-type-filtering).
  */

@@ -36,7 +36,7 @@ const formatsWithBackground: readonly string[] = [
 ];
 
 /**
- * Turns the chosen options into the seed API's parameters for a picture or a clip and validates
+ * Turns the chosen options into the protocol's parameters for a picture or a clip and validates
  * them with core's schemas. A problem names the option as the person typed it, e.g.
  * `bg_color: must be a hex colour such as #00ff00 (got "red")`.
  */

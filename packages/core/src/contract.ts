@@ -1,6 +1,6 @@
 /**
  * @bgremover/core/contract: what producers (the API, the Discord and Slack apps, the jobs
- * package) need of core without its pipeline: the seed API's parameters as zod schemas, errors,
+ * package) need of core without its pipeline: the protocol's parameters as zod schemas, errors,
  * colours, model names and files, file sniffing, video detection and length checks (ffprobe, a
  * child process), and environment parsing. Importing it loads no native module (no
  * onnxruntime, no libvips), which a test checks.

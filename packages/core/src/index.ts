@@ -1,5 +1,5 @@
 /**
- * @bgremover/core: the background-removal pipeline. Parameters (the seed API's tables as zod
+ * @bgremover/core: the background-removal pipeline. Parameters (the tables of the protocol we speak, docs/protocol.md, as zod
  * schemas), the model registry and its provisioning, and image background removal. It knows
  * nothing of Redis, HTTP or chat. Producers that need only the contract (parameters, errors,
  * models, sniffing) import `@bgremover/core/contract`, which loads no native module.

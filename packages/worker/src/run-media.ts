@@ -33,7 +33,7 @@ export interface MediaRunContext {
 }
 
 /**
- * `photo.jpg` -> `photo_processed.png`: the seed's naming for results, keeping the person's own
+ * `photo.jpg` -> `photo_processed.png`: the protocol's naming for results, keeping the person's own
  * name (any script; control characters dropped, length capped). It is a display and download
  * name, never a path: storage keys use `safeFileName` of it.
  */

@@ -12,19 +12,19 @@ import { guardedParts, replyAndClose, UploadAbortedError, UploadGuard } from '..
 /** The request ids /v1/convert/ issues: randomUUID()'s lowercase 8-4-4-4-12 form. */
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The seed's `/v1/results/` answer. */
+/** The protocol's `/v1/results/` answer. */
 export interface ResultsBody {
   files: { url: string; filename: string }[];
   failed: { filename: string; error: string }[];
   finished: boolean;
   queue_count: number;
   errors: string[];
-  /** Ours, beyond the seed: notes per finished file (e.g. which model ran instead of another). */
+  /** Ours, beyond the protocol: notes per finished file (e.g. which model ran instead of another). */
   warnings: string[];
   /**
-   * Ours, beyond the seed: how each started file of an unfinished request is getting on, as its
+   * Ours, beyond the protocol: how each started file of an unfinished request is getting on, as its
    * worker reports it (stage, percent, and frames for videos). Absent when there is none to
-   * report, so a finished request's body is the seed's plus `warnings`.
+   * report, so a finished request's body is the protocol's plus `warnings`.
    */
   progress?: FileProgress[];
 }

@@ -60,7 +60,7 @@ export interface ImageResult {
 }
 
 /**
- * Removes an image's background as the seed API's image parameters describe and returns a PNG
+ * Removes an image's background as the protocol's image parameters describe and returns a PNG
  * at the input's (EXIF-oriented) size: the straight-alpha cut-out, the mask alone
  * (`only_mask`), or the subject over a colour or a cover-fitted background picture. Parameters
  * may be form strings. Bad input throws `BgRemoverError` naming the problem.

@@ -9,7 +9,7 @@ import { estimateForeground } from './foreground.js';
 import { enlargeBilinearRows, shrinkByArea } from './resample.js';
 import { buildTrimap } from './trimap.js';
 
-/** The seed API's matting parameters (the same names in image and video requests). */
+/** The protocol's matting parameters (the same names in image and video requests). */
 export interface MattingParams {
   /** Mask values above this are sure foreground (0..255). */
   alpha_fg: number;

@@ -16,7 +16,7 @@ const thread = threadClient<MattingMethods>({
 });
 
 /**
- * Mattes a picture in the worker thread: the trimap from `mask` and `params` (the seed's
+ * Mattes a picture in the worker thread: the trimap from `mask` and `params` (the protocol's
  * alpha_fg, alpha_bg, alpha_erode, alpha_base_size), closed-form alpha on the unknown band,
  * multilevel foreground colour, at the picture's size. The inputs are copied, never modified or
  * detached. Degenerate trimaps give the plain mask and a warning; bad sizes or parameters

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { modelNames } from '../models/registry.js';
 import { formBoolean, formEnum, formHexColor, formInteger } from './form-fields.js';
 
-/** What the seed API's `convert_to` says for images and for videos. */
+/** What the protocol's `convert_to` says for images and for videos. */
 export const CONVERT_TO_IMAGE = 'image-backgroundremover';
 export const CONVERT_TO_VIDEO = 'video-backgroundremover';
 
@@ -23,7 +23,7 @@ export const modelField = z.preprocess(
     .optional(),
 );
 
-/** The alpha-matting fields, shared by images and video, as the seed's tables define them. */
+/** The alpha-matting fields, shared by images and video, as the protocol's tables define them. */
 export const alphaMattingFields = {
   alpha_matting: formBoolean(false),
   alpha_fg: formInteger(0, 255, 240),
@@ -46,7 +46,7 @@ export function checkThresholdOrder(
   }
 }
 
-/** The seed's "Image Processing Parameters" table, with its defaults and ranges. */
+/** The protocol's "Image Processing Parameters" table, with its defaults and ranges. */
 export const imageParamsSchema = z
   .object({
     convert_to: z

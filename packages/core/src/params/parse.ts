@@ -43,7 +43,7 @@ function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.output<S> 
 }
 
 /**
- * Validates image parameters (typed values or form strings) and fills in the seed's defaults.
+ * Validates image parameters (typed values or form strings) and fills in the protocol's defaults.
  * Unknown fields (such as `lang`) are ignored. Throws `ParamError` naming each bad field.
  */
 export function parseImageParams(input: unknown): ImageParams {
@@ -51,7 +51,7 @@ export function parseImageParams(input: unknown): ImageParams {
 }
 
 /**
- * Validates video parameters (typed values or form strings) and fills in the seed's defaults.
+ * Validates video parameters (typed values or form strings) and fills in the protocol's defaults.
  * Unknown fields are ignored. Throws `ParamError` naming each bad field.
  */
 export function parseVideoParams(input: unknown): VideoParams {

@@ -7,7 +7,7 @@ import {
   modelField,
 } from './image-params.js';
 
-/** The seed's seven video formats, plus `webm` (VP9 with alpha, ours). */
+/** The protocol's seven video formats, plus `webm` (VP9 with alpha, ours). */
 export const videoFormats = [
   'mov',
   'mattekey',
@@ -20,7 +20,7 @@ export const videoFormats = [
 ] as const;
 export type VideoFormat = (typeof videoFormats)[number];
 
-/** The seed's "Video Processing Parameters" table, with its defaults and ranges. */
+/** The protocol's "Video Processing Parameters" table, with its defaults and ranges. */
 export const videoParamsSchema = z
   .object({
     convert_to: z

@@ -84,7 +84,7 @@ export interface VideoResult {
 
 /**
  * Removes the background of every frame of a video (mp4, mov, webm, mkv, avi, animated GIF) and
- * writes the seed's `video_format`. Frames stream from a decoder process through the model (on
+ * writes the protocol's `video_format`. Frames stream from a decoder process through the model (on
  * its own thread) to an encoder process with back-pressure, at most three frames held, so memory
  * does not grow with the video's length; `framerate` resamples, `frame_limit` stops after N output frames, the source's
  * audio is kept where the container allows. Bad input throws `BgRemoverError` naming the file or
