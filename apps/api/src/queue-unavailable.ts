@@ -1,4 +1,4 @@
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, preHandlerAsyncHookHandler } from 'fastify';
 import type { Redis } from 'ioredis';
 import { errorBody } from './context.js';
 
@@ -34,4 +34,14 @@ export function replyQueueUnavailable(reply: FastifyReply): FastifyReply {
     .code(503)
     .header('retry-after', String(QUEUE_RETRY_AFTER_SECONDS))
     .send(errorBody(QUEUE_UNAVAILABLE_MESSAGE));
+}
+
+/**
+ * A `preHandler` hook that answers 503 (`replyQueueUnavailable`) while the Redis connection is
+ * not ready, so a route never starts work the queue cannot take.
+ */
+export function requireQueueReady(redis: Redis): preHandlerAsyncHookHandler {
+  return async (_request, reply) => {
+    if (redis.status !== 'ready') return replyQueueUnavailable(reply);
+  };
 }

@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { Redis } from 'ioredis';
 import type { ApiConfig } from './config.js';
 import { type ApiContext, errorBody } from './context.js';
+import { registerKeyAdmission } from './plugins/key-admission.js';
 import { isQueueUnavailable, replyQueueUnavailable } from './queue-unavailable.js';
 import { registerConvertRoute } from './routes/convert.js';
 import { registerFileRoutes } from './routes/files.js';
@@ -88,7 +89,12 @@ export async function buildApiServer(config: ApiConfig): Promise<ApiServer> {
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send(errorBody(`No route ${request.method} ${request.url}; see /docs`));
   });
-  registerConvertRoute(app, context);
+  // The routes that spend a key's allowance, in a scope of their own so that only they run the
+  // key-admission hooks (401, 503, 429).
+  await app.register(async (keyed) => {
+    registerKeyAdmission(keyed, context);
+    registerConvertRoute(keyed, context);
+  });
   registerResultsRoute(app, context);
   registerFileRoutes(app, context);
   registerServiceRoutes(app, context);

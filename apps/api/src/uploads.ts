@@ -1,18 +1,10 @@
-import type { Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
-import { type SniffedType, sniffFileType } from '@bgremover/core/contract';
+import { createWriteStream } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { type Readable, Transform } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
+import { formatBytes, type SniffedType, sniffFileType } from '@bgremover/core/contract';
 import { type Storage, safeFileName } from '@bgremover/jobs';
-
-/** The form fields a file may arrive in: the seed's `files`, PHP's `file[0]`, and backgrounds. */
-export type UploadRole = 'input' | 'background';
-
-/**
- * Which role a multipart file field plays: `bg_image`, `bg_video` and `background` carry the
- * background; every other file field (`files`, PHP's `file[0]`, `file[1]`...) is an input.
- */
-export function roleOfField(fieldName: string): UploadRole {
-  return ['bg_image', 'bg_video', 'background'].includes(fieldName) ? 'background' : 'input';
-}
+import type { SniffedMedia, UploadRole } from './media-checks.js';
 
 /** A file from the request, stored (or refused) as it streamed in. */
 export type Upload =
@@ -23,6 +15,8 @@ export type Upload =
       key: string;
       media: 'image' | 'video';
       mime: string;
+      /** A local copy of the bytes (see `localCopy` in `storeUpload`), for the caller to remove. */
+      localCopy?: string;
     }
   | { ok: false; role: UploadRole; filename: string; error: string; status: 413 | 415 };
 
@@ -36,10 +30,21 @@ export type UploadStream = Readable & { truncated?: boolean };
  * 64 KB are read to identify the file from its bytes (never its name) and put back, then the
  * stream itself is piped to storage with back-pressure. A file that is not an image or video is
  * drained and refused (415); one over `maxBytes` is removed and refused (413).
+ *
+ * When `localCopy` returns a path for the identified file, the bytes are also written to that
+ * local file as they stream to storage (whatever the storage), so the caller can inspect them
+ * without reading them back; the upload names it, and a refused or failed one leaves none.
  */
 export async function storeUpload(
   stream: UploadStream,
-  options: { role: UploadRole; filename: string; key: string; storage: Storage; maxBytes: number },
+  options: {
+    role: UploadRole;
+    filename: string;
+    key: string;
+    storage: Storage;
+    maxBytes: number;
+    localCopy?: (sniffed: SniffedMedia) => string | undefined;
+  },
 ): Promise<Upload> {
   const { role, key, storage } = options;
   const filename = options.filename || 'upload';
@@ -60,13 +65,22 @@ export async function storeUpload(
     };
   }
   const mime = sniffed.mime ?? 'application/octet-stream';
-  if (ended) {
-    await storage.put(key, head, mime);
-  } else {
-    stream.unshift(head);
-    await storage.put(key, stream, mime);
+  const copyPath = options.localCopy?.({ media, mime });
+  try {
+    if (ended) {
+      if (copyPath) await writeFile(copyPath, head);
+      await storage.put(key, head, mime);
+    } else {
+      stream.unshift(head);
+      if (copyPath) await putWithCopy(storage, key, stream, mime, copyPath);
+      else await storage.put(key, stream, mime);
+    }
+  } catch (error) {
+    if (copyPath) await rm(copyPath, { force: true });
+    throw error;
   }
   if (stream.truncated) {
+    if (copyPath) await rm(copyPath, { force: true });
     await storage.delete(key);
     return {
       ok: false,
@@ -76,7 +90,49 @@ export async function storeUpload(
       error: `${filename} is larger than the upload limit of ${formatBytes(options.maxBytes)}`,
     };
   }
-  return { ok: true, role, filename, key, media, mime };
+  return {
+    ok: true,
+    role,
+    filename,
+    key,
+    media,
+    mime,
+    ...(copyPath ? { localCopy: copyPath } : {}),
+  };
+}
+
+/**
+ * Streams `stream` to storage and, chunk by chunk, to the local file `copyPath`, with
+ * back-pressure from both. A failure on either side (the client's stream cut, storage or the
+ * local disk failing) fails both, so storage removes its staging object.
+ */
+async function putWithCopy(
+  storage: Storage,
+  key: string,
+  stream: Readable,
+  mime: string,
+  copyPath: string,
+): Promise<void> {
+  const copy = createWriteStream(copyPath);
+  const tee = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (copy.write(chunk)) callback(null, chunk);
+      else copy.once('drain', () => callback(null, chunk));
+    },
+    flush(callback) {
+      copy.end(() => callback());
+    },
+  });
+  copy.once('error', (error) => tee.destroy(error));
+  const piped = pipeline(stream, tee);
+  try {
+    await Promise.all([storage.put(key, tee, mime), piped]);
+  } catch (error) {
+    tee.destroy(error as Error);
+    copy.destroy();
+    await piped.catch(() => undefined);
+    throw error;
+  }
 }
 
 /**
@@ -131,17 +187,4 @@ function unsupportedMessage(filename: string, size: number, sniffed: SniffedType
     ? `a ${sniffed.mime} file`
     : 'not an image or video (no known signature)';
   return `${filename} is ${what}: send an image (JPEG, PNG, WebP, GIF, TIFF, AVIF) or a video (MP4, MOV, WebM, MKV, AVI, GIF)`;
-}
-
-/** A size for people: bytes, KB, MB or GB (1024-based) with one decimal, e.g. "500.0 KB". */
-export function formatBytes(bytes: number): string {
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  if (bytes < 1024) return `${bytes} bytes`;
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
 }
