@@ -133,4 +133,29 @@ describe('the model-size path (full-size pixels stay in ffmpeg)', () => {
       expect(worstMae).toBeLessThan(2.5);
     },
   );
+
+  it('runs frames in batches on a symbolic-batch session with the same masks as one by one', async () => {
+    const { width, height } = sizes.large;
+    const params = { model: 'u2netp', video_format: 'mov' } as const;
+    const single = await removeVideoBackground(pans.large, params, {
+      config,
+      outputPath: join(work.path, 'batch-1.mov'),
+    });
+    // Three frames a run over eight frames: two full runs and a short one.
+    const batched = await removeVideoBackground(pans.large, params, {
+      config: { ...config, inferenceBatch: 3 },
+      outputPath: join(work.path, 'batch-3.mov'),
+    });
+    expect(batched.frames).toBe(FRAMES);
+    const singleAlpha = await alphaPlanes(single.path, width, height);
+    const batchedAlpha = await alphaPlanes(batched.path, width, height);
+    expect(batchedAlpha).toHaveLength(FRAMES);
+    const scores = batchedAlpha.map((plane, n) =>
+      compare(plane, singleAlpha[n] ?? Buffer.alloc(0)),
+    );
+    const worstMae = Math.max(...scores.map((score) => score.mae));
+    console.info(`batch of 3 against one by one: worst per-frame MAE ${worstMae.toFixed(3)}/255`);
+    expect(Math.min(...scores.map((score) => score.iou))).toBeGreaterThan(0.999);
+    expect(worstMae).toBeLessThan(0.5);
+  });
 });

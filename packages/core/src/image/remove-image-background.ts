@@ -222,5 +222,7 @@ async function loadCallerThreadModel(name: ModelName, config: CoreConfig): Promi
     inputSize: model.spec.inputSize,
     normalization: model.spec.input,
     predict: (input) => predictMask(model, input),
+    batch: 1,
+    predictBatch: (inputs) => Promise.all(inputs.map((input) => predictMask(model, input))),
   };
 }

@@ -19,6 +19,10 @@ export interface ThreadedModel {
   normalization: InputNormalization;
   /** Runs the model on one normalised input (transferred, so not usable afterwards). */
   predict(input: Float32Array): Promise<Uint8Array>;
+  /** Frames `predictBatch` runs at once: INFERENCE_BATCH on a symbolic-batch session, else 1. */
+  batch: number;
+  /** Runs the model on up to `batch` inputs in one run (transferred); their masks in order. */
+  predictBatch(inputs: Float32Array[]): Promise<Uint8Array[]>;
 }
 
 const thread = threadClient<InferenceMethods>({
@@ -44,6 +48,13 @@ export async function loadThreadedModel(
     normalization: loaded.normalization,
     predict: (input) =>
       thread.call('run', { model: name, config, input }, [input.buffer as ArrayBuffer]),
+    batch: loaded.batch,
+    predictBatch: (inputs) =>
+      thread.call(
+        'runBatch',
+        { model: name, config, inputs },
+        inputs.map((input) => input.buffer as ArrayBuffer),
+      ),
   };
 }
 

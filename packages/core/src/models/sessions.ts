@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import type { CoreConfig, ExecutionProviderName } from '../config.js';
+import { type CoreConfig, type ExecutionProviderName, inferenceBatchOf } from '../config.js';
 import { BgRemoverError } from '../errors.js';
 import { type Logger, stderrLogger } from '../logger.js';
 import { findChecksumMismatch } from './checksum.js';
@@ -48,7 +48,7 @@ export function loadModel(
   logger: Logger = stderrLogger,
   options: LoadModelOptions = {},
 ): Promise<LoadedModel> {
-  const symbolicBatch = options.symbolicBatch ?? config.executionProviders.includes('cuda');
+  const symbolicBatch = options.symbolicBatch ?? inferenceBatchOf(config) > 1;
   const key = [
     config.modelsDir,
     name,

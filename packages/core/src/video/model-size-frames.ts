@@ -85,8 +85,9 @@ export interface MaskStreamContext {
 }
 
 /**
- * The model-size frame loop: each model-size frame is normalised and sent to the model while the
- * next one is decoded, and its mask goes to the encoder while the model works on the next. The
+ * The model-size frame loop: frames are normalised and sent to the model (one per run, or
+ * `model.batch` per run on a GPU session with a symbolic batch) while the next ones are decoded,
+ * and their masks go to the encoder, in order, while the model works on the next. The
  * main thread touches about 0.4 MB a frame, whatever the video's size (and runs libvips only
  * where a side of the video is shorter than the model's input). Returns the frames
  * written and the milliseconds spent waiting on the model.
@@ -107,31 +108,44 @@ export async function streamModelSizeFrames(
     const square = await resizeForModel(sharp(rgb, { raw }), model.inputSize);
     return normalizeForModel(square, model.normalization);
   };
+  // A group is one model run: one frame, or up to `model.batch` on a symbolic-batch session.
+  const readGroup = async (): Promise<Float32Array[]> => {
+    const group: Float32Array[] = [];
+    while (group.length < model.batch) {
+      const rgb = await reader.next();
+      if (!rgb) break;
+      group.push(await modelInput(rgb));
+      reader.release(rgb);
+    }
+    return group;
+  };
+  const predictGroup = async (group: Float32Array[]): Promise<Uint8Array[]> =>
+    group.length === 1 && group[0] ? [await model.predict(group[0])] : model.predictBatch(group);
   let frames = 0;
   let inference = 0;
   let writing: Promise<void> = Promise.resolve();
   let predicting: Promise<unknown> = Promise.resolve();
   try {
-    let next = reader.next();
-    for (;;) {
-      const rgb = await next;
-      if (!rgb) break;
+    let group = await readGroup();
+    while (group.length > 0) {
       options.signal?.throwIfAborted();
-      const input = await modelInput(rgb);
-      reader.release(rgb);
-      next = reader.next();
-      next.catch(() => undefined);
       const started = performance.now();
-      const running = model.predict(input);
+      const running = predictGroup(group);
       predicting = running;
-      const mask = await running;
+      const next = readGroup();
+      next.catch(() => undefined);
+      const masks = await running;
       inference += performance.now() - started;
       await writing;
-      writing = writer.write(mask).then(() => {
-        frames++;
-        options.onProgress?.({ framesDone: frames, framesTotal: plan.expectedFrames });
-      });
+      writing = (async () => {
+        for (const mask of masks) {
+          await writer.write(mask);
+          frames++;
+          options.onProgress?.({ framesDone: frames, framesTotal: plan.expectedFrames });
+        }
+      })();
       writing.catch(() => undefined);
+      group = await next;
     }
     await writing;
   } catch (error) {
