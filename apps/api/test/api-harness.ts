@@ -1,10 +1,8 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { openTestStack } from '@bgremover/test-kit';
 import { loadWorkerConfig, type RunningWorker, startConversionWorker } from '@bgremover/worker';
 import { loadApiConfig } from '../src/config.js';
 import { type ApiServer, buildApiServer } from '../src/server.js';
@@ -22,49 +20,47 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-/** Environment for an API and worker sharing a fresh queue and storage folder. */
-export async function stackEnv(extra: NodeJS.ProcessEnv = {}): Promise<NodeJS.ProcessEnv> {
-  const storageDir = await mkdtemp(join(tmpdir(), 'bgremover-api-test-'));
+/** The API's settings on top of the test stack's environment. */
+function apiSettings(): NodeJS.ProcessEnv {
   return {
-    ...process.env,
-    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    QUEUE_NAME: `api-test-${randomUUID().slice(0, 8)}`,
-    STORAGE_DIR: storageDir,
     // A fresh key name per stack, so rate-limit windows never carry over between test files.
     API_KEYS: `seed-${randomUUID().slice(0, 8)}=${API_KEY}`,
     API_HOST: '127.0.0.1',
     API_PORT: '0',
-    HEALTH_PORT: '0',
-    HEALTH_HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
     // The seed's examples ask for u2net, which cannot be downloaded here; the operator setting
     // runs u2netp in its place and says so in each result.
     MODEL_SUBSTITUTES: 'u2net=u2netp,u2net_human_seg=u2netp',
     // Nothing to download from here (no GitHub): go straight to the substitute.
     MODEL_AUTO_DOWNLOAD: 'false',
-    ...extra,
   };
+}
+
+/**
+ * Environment for an API and worker sharing a fresh queue and storage folder (the kit's test
+ * stack), for a test that starts them itself and removes `STORAGE_DIR` when done.
+ */
+export async function stackEnv(extra: NodeJS.ProcessEnv = {}): Promise<NodeJS.ProcessEnv> {
+  const stack = await openTestStack({ prefix: 'api-test', env: { ...apiSettings(), ...extra } });
+  return stack.env;
 }
 
 /** Starts the API (and, unless `withWorker` is false, a worker) in this process. */
 export async function startStack(extra: NodeJS.ProcessEnv = {}, withWorker = true): Promise<Stack> {
-  const env = await stackEnv(extra);
+  const stack = await openTestStack({ prefix: 'api-test', env: { ...apiSettings(), ...extra } });
+  const env = stack.env;
   const api = await buildApiServer(loadApiConfig(env));
+  stack.defer(() => api.close());
   await api.app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = api.app.server.address() as AddressInfo;
   const worker = withWorker ? await startConversionWorker(loadWorkerConfig(env)) : undefined;
+  if (worker) stack.defer(() => worker.close());
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     env,
     api,
     worker,
-    storageDir: env.STORAGE_DIR ?? '',
-    close: async () => {
-      await worker?.close();
-      await api.context.queue.obliterate({ force: true }).catch(() => undefined);
-      await api.close();
-      await rm(env.STORAGE_DIR ?? '', { recursive: true, force: true });
-    },
+    storageDir: stack.storageDir,
+    close: () => stack.close(),
   };
 }
 

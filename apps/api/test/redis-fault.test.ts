@@ -8,11 +8,12 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '@bgremover/test-kit';
 import { TestRedisServer } from '@bgremover/test-kit/redis-server';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postForm, type Stack, startStack, waitForResults } from './api-harness.js';
-import { eventually, filesUnder } from './raw-http.js';
+import { filesUnder } from './raw-http.js';
 
 const fixtures = fileURLToPath(new URL('../../../fixtures/images/', import.meta.url));
 let dataDir: string;
@@ -60,7 +61,7 @@ describe('Redis killed and restarted under a running batch', () => {
       expect(answer.status).toBe(503);
     }
     await redis.start();
-    await eventually(async () => stack.api.context.redis.status === 'ready');
+    await waitFor(async () => stack.api.context.redis.status === 'ready');
 
     // One more after the restart, while the batch is still running, retried as a client does on
     // 503 (the queue's own connection may come back a moment after the API's): a 503 on the way

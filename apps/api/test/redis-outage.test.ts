@@ -1,17 +1,11 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '@bgremover/test-kit';
 import { TestRedisServer } from '@bgremover/test-kit/redis-server';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postForm, type Stack, startStack } from './api-harness.js';
-import {
-  convertHeaders,
-  eventually,
-  filesUnder,
-  multipartBody,
-  noisePng,
-  rawRequest,
-} from './raw-http.js';
+import { convertHeaders, filesUnder, multipartBody, noisePng, rawRequest } from './raw-http.js';
 
 const fixtures = fileURLToPath(new URL('../../../fixtures/images/', import.meta.url));
 let redis: TestRedisServer;
@@ -64,11 +58,11 @@ describe('while Redis is unreachable', () => {
       { path: '/v1/convert/', headers: convertHeaders(boundary, body.length) },
       body.subarray(0, 150 * 1024),
     );
-    await eventually(async () =>
+    await waitFor(async () =>
       (await filesUnder(inputsDir())).some((name) => name.includes('.partial-')),
     );
     await redis.kill();
-    await eventually(redisDown);
+    await waitFor(redisDown);
     socket.write(body.subarray(150 * 1024));
     const staged = await response;
     expect(staged.status).toBe(503);
@@ -105,7 +99,7 @@ describe('while Redis is unreachable', () => {
 
   it('once Redis is back, requests succeed again', async () => {
     await redis.start();
-    await eventually(redisUp);
+    await waitFor(redisUp);
     const convert = await postForm(`${stack.baseUrl}/v1/convert/`, image, [
       ['files', 'c.png', photo],
     ]);

@@ -2,16 +2,10 @@ import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '@bgremover/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, stackEnv, startStack } from './api-harness.js';
-import {
-  convertHeaders,
-  eventually,
-  filesUnder,
-  multipartBody,
-  noisePng,
-  rawRequest,
-} from './raw-http.js';
+import { convertHeaders, filesUnder, multipartBody, noisePng, rawRequest } from './raw-http.js';
 
 let stack: Stack;
 let big: Buffer;
@@ -54,12 +48,12 @@ describe('uploads that stall or run too long are cut, with nothing left staged',
   it('half a body, then nothing: 408 naming the idle limit, and the .partial file is gone', async () => {
     const { response } = stalledUpload(stack.baseUrl, 200 * 1024);
     // The file was being written when the client stalled...
-    await eventually(hasPartial);
+    await waitFor(hasPartial);
     const answer = await response;
     expect(answer.status).toBe(408);
     expect(JSON.parse(answer.body).error).toMatch(/stalled.*UPLOAD_IDLE_TIMEOUT_MS/);
     // ...and nothing of it is left.
-    await eventually(async () => (await filesUnder(inputsDir())).length === 0);
+    await waitFor(async () => (await filesUnder(inputsDir())).length === 0);
     expect(await filesUnder(inputsDir())).toEqual([]);
   });
 
@@ -78,7 +72,7 @@ describe('uploads that stall or run too long are cut, with nothing left staged',
     } finally {
       clearInterval(trickle);
     }
-    await eventually(async () => (await filesUnder(inputsDir())).length === 0);
+    await waitFor(async () => (await filesUnder(inputsDir())).length === 0);
   });
 });
 
@@ -149,7 +143,7 @@ describe('shutdown with an upload still open', () => {
     );
     const ownInputs = join(own.storageDir, 'inputs');
     const { response } = stalledUpload(own.baseUrl, 200 * 1024);
-    await eventually(async () =>
+    await waitFor(async () =>
       (await filesUnder(ownInputs)).some((name) => name.includes('.partial-')),
     );
     // Without the grace period this never resolves (the test's timeout fails it).
@@ -191,7 +185,7 @@ describe('SIGTERM with an upload still open', () => {
         child.once('exit', (code) => reject(new Error(`api exited (${code}): ${output}`)));
       });
       const { response } = stalledUpload(baseUrl, 200 * 1024);
-      await eventually(async () =>
+      await waitFor(async () =>
         (await filesUnder(join(storageDir, 'inputs'))).some((name) => name.includes('.partial-')),
       );
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { makeLavfiClip } from '@bgremover/test-kit/lavfi-clip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postForm, type Stack, startStack } from './api-harness.js';
 
@@ -17,7 +18,11 @@ async function ffmpeg(args: string[]): Promise<Buffer> {
   return readFile(output);
 }
 
-const x264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'];
+/** A fast H.264 MP4 of a lavfi source (the pictures do not matter here), as bytes. */
+async function clip(source: string): Promise<Buffer> {
+  const output = join(dir, `clip-${Math.random().toString(36).slice(2)}.mp4`);
+  return readFile(await makeLavfiClip(output, { video: source, preset: 'ultrafast' }));
+}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'bgremover-api-video-limits-'));
@@ -46,14 +51,7 @@ async function expectRefused(
 
 describe('video limits at the API, before queueing', () => {
   it('an hour of 16x16 frames: 413 naming MAX_VIDEO_SECONDS and frame_limit', async () => {
-    const bytes = await ffmpeg([
-      '-f',
-      'lavfi',
-      '-i',
-      'color=c=red:s=16x16:r=1:d=3600',
-      ...x264,
-      'mp4',
-    ]);
+    const bytes = await clip('color=c=red:s=16x16:r=1:d=3600');
     await expectRefused(
       video,
       'hour.mp4',
@@ -63,14 +61,7 @@ describe('video limits at the API, before queueing', () => {
   });
 
   it('500 s at framerate=60: 413 naming MAX_VIDEO_FRAMES, framerate and frame_limit', async () => {
-    const bytes = await ffmpeg([
-      '-f',
-      'lavfi',
-      '-i',
-      'color=c=red:s=16x16:r=1:d=500',
-      ...x264,
-      'mp4',
-    ]);
+    const bytes = await clip('color=c=red:s=16x16:r=1:d=500');
     await expectRefused(
       { ...video, framerate: '60' },
       'long.mp4',
@@ -89,14 +80,7 @@ describe('video limits at the API, before queueing', () => {
   });
 
   it('a frame over MAX_VIDEO_PIXELS: 413 naming it', async () => {
-    const bytes = await ffmpeg([
-      '-f',
-      'lavfi',
-      '-i',
-      'color=c=blue:s=1280x720:r=1:d=1',
-      ...x264,
-      'mp4',
-    ]);
+    const bytes = await clip('color=c=blue:s=1280x720:r=1:d=1');
     await expectRefused(
       video,
       'wide.mp4',
@@ -106,14 +90,7 @@ describe('video limits at the API, before queueing', () => {
   });
 
   it('frame_limit brings a long video under the limits: queued', async () => {
-    const bytes = await ffmpeg([
-      '-f',
-      'lavfi',
-      '-i',
-      'color=c=red:s=16x16:r=1:d=3600',
-      ...x264,
-      'mp4',
-    ]);
+    const bytes = await clip('color=c=red:s=16x16:r=1:d=3600');
     const { status } = await postForm(
       `${stack.baseUrl}/v1/convert/`,
       { ...video, frame_limit: '100' },

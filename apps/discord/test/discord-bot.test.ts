@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openConversionQueue } from '@bgremover/jobs';
+import { deliveryQueueName, openConversionQueue } from '@bgremover/jobs';
+import { openTestStack, type TestStack, testRedisUrl } from '@bgremover/test-kit';
 import {
   DiscordStandIn,
   type RecordedRequest,
@@ -18,12 +17,13 @@ import { type RunningBot, startDiscordBot } from '../src/bot.js';
 import { loadDiscordConfig } from '../src/config.js';
 import { registerCommands } from '../src/register-commands.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = testRedisUrl();
 const PUBLIC_BASE_URL = 'https://bgremover.example.test';
 const fixtures = fileURLToPath(new URL('../../../fixtures/images/', import.meta.url));
 const EPHEMERAL = 64;
 
 let standIn: DiscordStandIn;
+let stack: TestStack;
 let worker: RunningWorker;
 let bot: RunningBot;
 let storageDir: string;
@@ -35,46 +35,38 @@ beforeAll(async () => {
   standIn = await DiscordStandIn.start();
   // A custom pending emoji: the reaction routes want it as `name:id`.
   pendingEmoji = standIn.addCustomEmoji('hourglass');
-  storageDir = await mkdtemp(join(tmpdir(), 'bgremover-discord-test-'));
-  env = {
-    ...process.env,
-    REDIS_URL,
-    QUEUE_NAME: `test-discord-${randomUUID().slice(0, 8)}`,
-    STORAGE_DIR: storageDir,
-    HEALTH_PORT: '0',
-    HEALTH_HOST: '127.0.0.1',
-    ATTACHMENT_HOSTS: '127.0.0.1',
-    // The stand-ins serve attachments from loopback, which workers refuse unless opted in.
-    ALLOW_PRIVATE_FETCH_HOSTS: '127.0.0.1',
-    DEFAULT_MODEL: 'u2netp',
-    LOG_LEVEL: 'warn',
-    DISCORD_TOKEN: 'stand-in-token',
-    DISCORD_APPLICATION_ID: standIn.applicationId,
-    DISCORD_API_URL: standIn.apiUrl,
-    DISCORD_ATTACHMENT_HOSTS: '127.0.0.1',
-    DISCORD_USER_JOB_LIMIT: '3',
-    DISCORD_MAX_FILES_PER_MESSAGE: '4',
-    DISCORD_MAX_VIDEO_SECONDS: '3',
-    DISCORD_PROGRESS_INTERVAL_MS: '500',
-    PUBLIC_BASE_URL,
-    PENDING_EMOJI: pendingEmoji,
-  };
+  stack = await openTestStack({
+    prefix: 'test-discord',
+    env: {
+      ATTACHMENT_HOSTS: '127.0.0.1',
+      // The stand-ins serve attachments from loopback, which workers refuse unless opted in.
+      ALLOW_PRIVATE_FETCH_HOSTS: '127.0.0.1',
+      DEFAULT_MODEL: 'u2netp',
+      DISCORD_TOKEN: 'stand-in-token',
+      DISCORD_APPLICATION_ID: standIn.applicationId,
+      DISCORD_API_URL: standIn.apiUrl,
+      DISCORD_ATTACHMENT_HOSTS: '127.0.0.1',
+      DISCORD_USER_JOB_LIMIT: '3',
+      DISCORD_MAX_FILES_PER_MESSAGE: '4',
+      DISCORD_MAX_VIDEO_SECONDS: '3',
+      DISCORD_PROGRESS_INTERVAL_MS: '500',
+      PUBLIC_BASE_URL,
+      PENDING_EMOJI: pendingEmoji,
+    },
+  });
+  ({ env, storageDir } = stack);
+  stack.ownQueue(deliveryQueueName(stack.queueName, 'discord'));
+  stack.defer(() => standIn.close());
   // The worker holds no Discord token: the bot's own delivery worker posts every outcome.
   worker = await startConversionWorker(loadWorkerConfig(env));
+  stack.defer(() => worker.close());
   bot = await startDiscordBot(loadDiscordConfig(env), { logger: pino({ level: 'warn' }) });
+  stack.defer(() => bot.close());
   photo = await sharp(`${fixtures}coffee.png`).resize(160).png().toBuffer();
 });
 
 afterAll(async () => {
-  await bot?.close();
-  await worker?.close();
-  if (env?.QUEUE_NAME) {
-    const queue = openConversionQueue(REDIS_URL, env.QUEUE_NAME);
-    await queue.obliterate({ force: true }).catch(() => undefined);
-    await queue.close();
-  }
-  await standIn?.close();
-  if (storageDir) await rm(storageDir, { recursive: true, force: true });
+  await stack?.close();
 });
 
 /** Requests to an interaction's follow-up webhook (results and ephemeral failures). */

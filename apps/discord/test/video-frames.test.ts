@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { makeLavfiClip } from '@bgremover/test-kit/lavfi-clip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { framesProblem, inspectAttachment, plannedVideoFrames } from '../src/inspect-attachment.js';
 
@@ -15,10 +14,7 @@ let url: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'bgremover-discord-frames-'));
   const clip = join(dir, 'clip.mp4');
-  await promisify(execFile)('ffmpeg', [
-    ...['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi'],
-    ...['-i', 'color=c=red:s=16x16:r=25:d=50', '-c:v', 'libx264', '-preset', 'ultrafast', clip],
-  ]);
+  await makeLavfiClip(clip, { video: 'color=c=red:s=16x16:r=25:d=50', preset: 'ultrafast' });
   const bytes = await readFile(clip);
   server = createServer((_request, response) => {
     response.writeHead(200, { 'content-type': 'video/mp4', 'content-length': bytes.length });

@@ -5,6 +5,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { openDeliveryQueue } from '@bgremover/jobs';
+import { testRedisUrl } from '@bgremover/test-kit';
 import {
   BOT_USER_ID,
   type RecordedCall,
@@ -15,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modalValues, slackPeople } from './payloads.js';
 import { BOT_TOKEN, type SlackStack, smallPhoto, startSlackStack } from './stack.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = testRedisUrl();
 const PERSON = 'U0PERSON';
 const OTHER = 'U0OTHER';
 /** A public channel everyone is in; the bot joins it on first use. */

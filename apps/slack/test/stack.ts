@@ -1,14 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type ConversionJobData,
   type ConversionJobResult,
+  deliveryQueueName,
   openConversionQueue,
-  openDeliveryQueue,
 } from '@bgremover/jobs';
+import { openTestStack } from '@bgremover/test-kit';
 import type { SlackStandIn } from '@bgremover/test-kit/slack/stand-in';
 import { loadWorkerConfig, type RunningWorker, startConversionWorker } from '@bgremover/worker';
 import type { Queue } from 'bullmq';
@@ -19,7 +16,6 @@ import { loadSlackConfig } from '../src/config.js';
 export const BOT_TOKEN = 'xoxb-test-bot-token';
 export const SIGNING_SECRET = 'test-signing-secret';
 export const PUBLIC_BASE_URL = 'http://bgremover.example.test';
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const fixtures = fileURLToPath(new URL('../../../fixtures/images/', import.meta.url));
 
 /** The Slack app and a real worker on one fresh queue, both talking to the stand-in. */
@@ -46,31 +42,32 @@ export async function startSlackStack(
   standIn: SlackStandIn,
   options: { maxUploadBytes?: number; worker?: boolean; queueNoticeAhead?: number } = {},
 ): Promise<SlackStack> {
-  const queueName = `test-slack-${randomUUID().slice(0, 8)}`;
-  const storageDir = await mkdtemp(join(tmpdir(), 'bgremover-slack-test-'));
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    REDIS_URL,
-    QUEUE_NAME: queueName,
-    STORAGE_DIR: storageDir,
-    DEFAULT_MODEL: 'u2netp',
-    HEALTH_PORT: '0',
-    HEALTH_HOST: '127.0.0.1',
-    MAX_INPUT_BYTES: String(5 * 1024 * 1024),
-    LOG_LEVEL: 'warn',
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_HOST: '127.0.0.1',
-    SLACK_PORT: '0',
-    SLACK_API_URL: standIn.apiUrl,
-    SLACK_FILE_HOSTS: '127.0.0.1',
-    SLACK_MAX_UPLOAD_BYTES: String(options.maxUploadBytes ?? 10 * 1024 * 1024),
-    SLACK_QUEUE_NOTICE_AHEAD: String(options.queueNoticeAhead ?? 2),
-    PUBLIC_BASE_URL,
-  };
+  const stack = await openTestStack({
+    prefix: 'test-slack',
+    env: {
+      DEFAULT_MODEL: 'u2netp',
+      MAX_INPUT_BYTES: String(5 * 1024 * 1024),
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_HOST: '127.0.0.1',
+      SLACK_PORT: '0',
+      SLACK_API_URL: standIn.apiUrl,
+      SLACK_FILE_HOSTS: '127.0.0.1',
+      SLACK_MAX_UPLOAD_BYTES: String(options.maxUploadBytes ?? 10 * 1024 * 1024),
+      SLACK_QUEUE_NOTICE_AHEAD: String(options.queueNoticeAhead ?? 2),
+      PUBLIC_BASE_URL,
+    },
+  });
+  const { env, queueName, redisUrl } = stack;
+  stack.ownQueue(deliveryQueueName(queueName, 'slack'));
+  const queue = openConversionQueue(redisUrl, queueName);
+  stack.defer(() => queue.close());
   let worker: RunningWorker | undefined;
   const startWorker = async () => {
-    worker ??= await startConversionWorker(loadWorkerConfig(env));
+    if (!worker) {
+      worker = await startConversionWorker(loadWorkerConfig(env));
+      stack.defer(() => worker?.close());
+    }
     return worker;
   };
   if (options.worker !== false) await startWorker();
@@ -78,27 +75,18 @@ export async function startSlackStack(
     retryConfig: { retries: 0 },
     progressIntervalMs: 300,
   });
-  const queue = openConversionQueue(REDIS_URL, queueName);
+  stack.defer(() => app.close());
   return {
     queueName,
     queue,
-    storageDir,
+    storageDir: stack.storageDir,
     eventsUrl: `http://127.0.0.1:${app.port}/slack/events`,
     app,
     get worker() {
       return worker;
     },
     startWorker,
-    close: async () => {
-      await app.close();
-      await worker?.close();
-      await queue.obliterate({ force: true }).catch(() => undefined);
-      await queue.close();
-      const deliveries = openDeliveryQueue(REDIS_URL, queueName, 'slack');
-      await deliveries.obliterate({ force: true }).catch(() => undefined);
-      await deliveries.close();
-      await rm(storageDir, { recursive: true, force: true });
-    },
+    close: () => stack.close(),
   };
 }
 

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { makeLavfiClip } from '@bgremover/test-kit/lavfi-clip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BgRemoverError,
@@ -35,14 +36,13 @@ beforeAll(async () => {
   fiveHundred = join(dir.path, 'five-hundred.mp4');
   gap = join(dir.path, 'gap.mkv');
   small = join(dir.path, 'small.mp4');
-  const x264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'];
-  await ffmpeg(['-f', 'lavfi', '-i', 'color=c=red:s=16x16:r=1:d=3600', ...x264, hour]);
-  await ffmpeg(['-f', 'lavfi', '-i', 'color=c=red:s=16x16:r=1:d=500', ...x264, fiveHundred]);
+  await makeLavfiClip(hour, { video: 'color=c=red:s=16x16:r=1:d=3600', preset: 'ultrafast' });
+  await makeLavfiClip(fiveHundred, { video: 'color=c=red:s=16x16:r=1:d=500', preset: 'ultrafast' });
   await ffmpeg([
     ...['-f', 'lavfi', '-i', 'color=c=red:s=16x16:r=1:d=2'],
     ...['-vf', 'setpts=N*1000000/TB', '-fps_mode', 'passthrough', '-c:v', 'ffv1', gap],
   ]);
-  await ffmpeg(['-f', 'lavfi', '-i', 'testsrc=s=320x240:r=10:d=1', ...x264, small]);
+  await makeLavfiClip(small, { video: 'testsrc=s=320x240:r=10:d=1', preset: 'ultrafast' });
 });
 afterAll(async () => {
   await releaseModels();

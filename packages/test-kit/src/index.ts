@@ -9,7 +9,7 @@ export { freshQueueName } from './queue-names.js';
 export { DEFAULT_REDIS_URL, type EnsuredRedis, ensureRedis, redisAnswers } from './redis.js';
 export { testRedisUrl } from './redis-url.js';
 export { obliterateQueue, openTestStack, type TestStack, type TestStackOptions } from './stack.js';
-export { type Probe, waitFor } from './wait-for.js';
+export { type Probe, type WaitForOptions, waitFor } from './wait-for.js';
 export {
   spawnWorkerProcess,
   type WorkerProcess,

@@ -11,6 +11,8 @@ export interface LavfiClipOptions {
   audio?: string;
   /** Puts the index first (`-movflags +faststart`), as browsers' uploads have it. */
   faststart?: boolean;
+  /** An x264 preset (`ultrafast` for long clips whose pictures do not matter). */
+  preset?: string;
 }
 
 /**
@@ -23,6 +25,7 @@ export async function makeLavfiClip(path: string, options: LavfiClipOptions): Pr
   await execFileAsync('ffmpeg', [
     '-v',
     'error',
+    '-y',
     '-f',
     'lavfi',
     '-i',
@@ -32,6 +35,7 @@ export async function makeLavfiClip(path: string, options: LavfiClipOptions): Pr
     'yuv420p',
     '-c:v',
     'libx264',
+    ...(options.preset ? ['-preset', options.preset] : []),
     ...(options.audio ? ['-c:a', 'aac', '-shortest'] : []),
     ...(options.faststart ? ['-movflags', '+faststart'] : []),
     path,

@@ -23,6 +23,10 @@ describe('ensureRedis', () => {
     expect(redis.url).not.toBe(closed);
     expect(await redisAnswers(redis.url)).toBe(true);
     await redis.stop();
-    await waitFor(async () => !(await redisAnswers(redis.url)), 5_000, 50, 'the server to stop');
+    await waitFor(async () => !(await redisAnswers(redis.url)), {
+      timeoutMs: 5_000,
+      intervalMs: 50,
+      what: 'the server to stop',
+    });
   });
 });

@@ -69,7 +69,7 @@ describe('a worker through a Redis outage', () => {
       const current = await testQueue!.requests.get(requestId);
       return current?.finished ? current : undefined;
     }, 60_000);
-    expect(record.files[0]?.state).toBe('done');
+    expect(record.files[0], JSON.stringify(record)).toMatchObject({ state: 'done' });
     // Reconnection took seconds, not BullMQ's default of up to 20 s.
     expect(Date.now() - backAt).toBeLessThan(15_000);
     // Throttled: a few lines for the whole outage, not one per retry.
