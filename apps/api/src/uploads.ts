@@ -119,11 +119,13 @@ async function putWithCopy(
       if (copy.write(chunk)) callback(null, chunk);
       else copy.once('drain', () => callback(null, chunk));
     },
+    // Storage sees the end only once the copy is complete on disk (or failed).
     flush(callback) {
-      copy.end(() => callback());
+      copy.end();
+      finished(copy).then(() => callback(), callback);
     },
   });
-  copy.once('error', (error) => tee.destroy(error));
+  copy.on('error', (error) => tee.destroy(error));
   const piped = pipeline(stream, tee);
   try {
     await Promise.all([storage.put(key, tee, mime), piped]);
@@ -131,6 +133,8 @@ async function putWithCopy(
     tee.destroy(error as Error);
     copy.destroy();
     await piped.catch(() => undefined);
+    // Whichever side failed, no object may stay behind for an upload that is not returned.
+    await storage.delete(key).catch(() => undefined);
     throw error;
   }
 }
