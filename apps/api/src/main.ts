@@ -1,19 +1,12 @@
 #!/usr/bin/env node
 /** bgremover-api: serves the HTTP API until SIGTERM/SIGINT. Configuration is the environment. */
+import { runService } from '@bgremover/jobs';
 import { loadApiConfig } from './config.js';
 import { buildApiServer } from './server.js';
 
-const config = loadApiConfig();
-const server = await buildApiServer(config);
-const address = await server.app.listen({ host: config.host, port: config.port });
-server.app.log.info({ address }, 'api ready');
-
-let stopping = false;
-async function stop(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  await server.close();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void stop());
-process.on('SIGINT', () => void stop());
+await runService('api', loadApiConfig, async (config, logger) => {
+  const server = await buildApiServer(config, { logger });
+  const address = await server.app.listen({ host: config.host, port: config.port });
+  logger.info({ address }, 'api ready');
+  return server;
+});

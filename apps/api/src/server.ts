@@ -1,7 +1,14 @@
-import { ApiRequestStore, openConversionQueue, openStorage, whenRedisReady } from '@bgremover/jobs';
+import {
+  ApiRequestStore,
+  openConversionQueue,
+  openStorage,
+  serviceLogger,
+  whenRedisReady,
+} from '@bgremover/jobs';
 import multipart from '@fastify/multipart';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import type { ApiConfig } from './config.js';
 import { type ApiContext, errorBody } from './context.js';
 import { registerKeyAdmission } from './plugins/key-admission.js';
@@ -29,7 +36,10 @@ export interface ApiServer {
  * downloads, `/healthz`, `/openapi.json`, `/docs` and the web page at `/` (web-page.ts), with
  * every error as `{"error": "..."}`.
  */
-export async function buildApiServer(config: ApiConfig): Promise<ApiServer> {
+export async function buildApiServer(
+  config: ApiConfig,
+  options: { logger?: Logger } = {},
+): Promise<ApiServer> {
   const redis = new Redis(config.jobs.redisUrl, {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
@@ -47,7 +57,8 @@ export async function buildApiServer(config: ApiConfig): Promise<ApiServer> {
     uploads: new Set(),
   };
   const app = Fastify({
-    logger: { level: config.logLevel },
+    // pino's Logger is fastify's logger; typed as the base logger so routes keep their types.
+    loggerInstance: (options.logger ?? serviceLogger('api', config.logLevel)) as FastifyBaseLogger,
     // One line per accepted conversion (logged by the route) instead of two per HTTP request.
     logController: new LogController({ disableRequestLogging: true }),
     // Result names are at most 120 characters (safeFileName); fastify's default limit is 100.

@@ -4,10 +4,11 @@ import {
   openStorage,
   type RunningDeliveryWorker,
   reconnectDelayMs,
+  serviceLogger,
 } from '@bgremover/jobs';
 import { Client, Events, GatewayIntentBits, Partials } from 'discord.js';
 import { Redis } from 'ioredis';
-import { type Logger, pino } from 'pino';
+import type { Logger } from 'pino';
 import type { BotContext } from './bot-context.js';
 import { CONTEXT_MENU_NAME, SLASH_COMMAND_NAME } from './commands.js';
 import type { DiscordConfig } from './config.js';
@@ -57,7 +58,7 @@ export async function startDiscordBot(
   config: DiscordConfig,
   options: { logger?: Logger } = {},
 ): Promise<RunningBot> {
-  const logger = options.logger ?? pino({ level: config.logLevel, base: { app: 'discord' } });
+  const logger = options.logger ?? serviceLogger('discord', config.logLevel);
   const queue = openConversionQueue(config.jobs.redisUrl, config.jobs.queueName);
   const redis = new Redis(config.jobs.redisUrl, {
     maxRetriesPerRequest: 1,

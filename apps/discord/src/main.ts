@@ -1,28 +1,13 @@
 #!/usr/bin/env node
+/**
+ * bgremover-discord: the Discord bot with its delivery worker, until SIGTERM/SIGINT, when it
+ * finishes the requests and deliveries in hand and disconnects. Configuration is the
+ * environment (README "Discord bot").
+ */
+import { runService } from '@bgremover/jobs';
 import { startDiscordBot } from './bot.js';
 import { loadDiscordConfig } from './config.js';
 
-/** The bot's entry point: configuration from the environment, shutdown on SIGTERM/SIGINT. */
-let config: ReturnType<typeof loadDiscordConfig>;
-try {
-  config = loadDiscordConfig();
-} catch (error) {
-  console.error((error as Error).message);
-  process.exit(1);
-}
-const bot = await startDiscordBot(config);
-let stopping = false;
-const stop = (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  console.error(`${signal}: finishing the requests in hand, then disconnecting`);
-  bot.close().then(
-    () => process.exit(0),
-    (error: Error) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-};
-process.on('SIGTERM', () => stop('SIGTERM'));
-process.on('SIGINT', () => stop('SIGINT'));
+await runService('discord', loadDiscordConfig, (config, logger) =>
+  startDiscordBot(config, { logger }),
+);

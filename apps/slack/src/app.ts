@@ -5,11 +5,12 @@ import {
   openStorage,
   type RunningDeliveryWorker,
   reconnectDelayMs,
+  serviceLogger,
   startDeliveryWorker,
 } from '@bgremover/jobs';
 import { App, type CustomRoute, type webApi } from '@slack/bolt';
 import { Redis } from 'ioredis';
-import { type Logger, pino } from 'pino';
+import type { Logger } from 'pino';
 import { boltLogger } from './bolt-logger.js';
 import type { SlackAppConfig } from './config.js';
 import { ProgressMessageStore } from './delivery/progress-store.js';
@@ -66,7 +67,7 @@ export async function startSlackApp(
   config: SlackAppConfig,
   options: StartSlackAppOptions = {},
 ): Promise<RunningSlackApp> {
-  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'slack' } });
+  const logger = options.logger ?? serviceLogger('slack', config.logLevel);
   const queue = openConversionQueue(config.jobs.redisUrl, config.jobs.queueName);
   const redis = new Redis(config.jobs.redisUrl, {
     maxRetriesPerRequest: 1,

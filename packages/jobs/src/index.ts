@@ -13,6 +13,7 @@ export * from './queue.js';
 export * from './queue-position.js';
 export * from './redis.js';
 export * from './result-files.js';
+export * from './service.js';
 export * from './storage/local-storage.js';
 export * from './storage/s3-storage.js';
 export * from './storage/storage.js';

@@ -9,10 +9,11 @@ import {
   openStorage,
   reconnectDelayMs,
   redisConnection,
+  serviceLogger,
 } from '@bgremover/jobs';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { type Logger, pino } from 'pino';
+import type { Logger } from 'pino';
 import type { WorkerConfig } from './config.js';
 import { startHealthServer } from './health-server.js';
 import { startHousekeeping } from './housekeeping.js';
@@ -50,7 +51,7 @@ export async function startConversionWorker(
   options: StartWorkerOptions = {},
 ): Promise<RunningWorker> {
   const logger =
-    options.logger ?? pino({ level: config.logLevel, base: { worker: config.workerId } });
+    options.logger ?? serviceLogger('worker', config.logLevel, { worker: config.workerId });
   const storage = openStorage(config.jobs);
   const redis = new Redis(config.jobs.redisUrl, {
     maxRetriesPerRequest: null,
