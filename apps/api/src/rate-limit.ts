@@ -1,3 +1,4 @@
+import { appKey } from '@bgremover/jobs';
 import type { Redis } from 'ioredis';
 
 /**
@@ -6,11 +7,13 @@ import type { Redis } from 'ioredis';
  */
 export async function takeRateLimitToken(
   redis: Redis,
+  /** The conversion queue the API feeds: counters are namespaced by it (see `appKey`). */
+  queueName: string,
   keyId: string,
   limitPerMinute: number,
 ): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }> {
   const window = Math.floor(Date.now() / 60_000);
-  const counter = `bgremover:ratelimit:${keyId}:${window}`;
+  const counter = appKey(queueName, 'ratelimit', keyId, window);
   const results = await redis.multi().incr(counter).pexpire(counter, 61_000).exec();
   const count = Number(results?.[0]?.[1] ?? 0);
   if (count <= limitPerMinute) return { allowed: true };

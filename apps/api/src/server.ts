@@ -53,7 +53,7 @@ export async function buildApiServer(
     storage: openStorage(config.jobs),
     redis,
     queue,
-    requests: new ApiRequestStore(redis, config.jobs.resultTtlMs),
+    requests: new ApiRequestStore(redis, config.jobs.resultTtlMs, config.jobs.queueName),
     uploads: new Set(),
   };
   const app = Fastify({

@@ -54,7 +54,7 @@ describe('/v1/results/ looks up only the uuids /v1/convert/ issues', () => {
   it('a uuid naming another Redis key (inflight:<key>) is an unknown uuid, not a 500', async () => {
     const accepted = await convert('results', image, [['files', 'a.png', photo]]);
     expect(accepted.status).toBe(200);
-    // That key now exists in Redis as bgremover:request:inflight:<key>.
+    // That key now exists in Redis as bgremover:<queue>:inflight-files:<key>.
     for (const uuid of [`inflight:${keyName('results')}`, 'inflight:nobody', '../x']) {
       const response = await fetch(`${stack.baseUrl}/v1/results/`, {
         method: 'POST',

@@ -1,3 +1,4 @@
+import { appKey } from '@bgremover/jobs';
 import type { Redis } from 'ioredis';
 
 export interface JobLimitSettings {
@@ -41,7 +42,7 @@ export async function takeJobAllowance(
   who: { userId: string; guildId: string | undefined },
   jobs: number,
 ): Promise<LimitOutcome> {
-  const base = `bgremover:discord:${settings.prefix}:jobs`;
+  const base = appKey(settings.prefix, 'discord', 'jobs');
   const result = (await redis.eval(
     TAKE_SCRIPT,
     2,

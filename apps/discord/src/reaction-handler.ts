@@ -1,3 +1,4 @@
+import { appKey } from '@bgremover/jobs';
 import {
   type Message,
   type MessageReaction,
@@ -53,7 +54,7 @@ export async function handleReaction(
   const files = messageFiles(message);
   if (files.length === 0) return;
 
-  const memoryKey = `bgremover:discord:${bot.config.jobs.queueName}:reaction:${message.id}`;
+  const memoryKey = appKey(bot.config.jobs.queueName, 'discord', 'reaction', message.id);
   const first = await bot.redis.set(memoryKey, user.id, 'EX', REACTION_MEMORY_SECONDS, 'NX');
   if (first !== 'OK') {
     bot.logger.info({ message: message.id }, 'message already processed for a reaction');

@@ -114,7 +114,7 @@ export async function startSlackApp(
     queue,
     storage,
     redis,
-    claims: new EventClaims(redis),
+    claims: new EventClaims(redis, config.jobs.queueName),
     progressStore,
     logger,
     track,

@@ -1,3 +1,4 @@
+import { appKey } from '@bgremover/jobs';
 import type { Redis } from 'ioredis';
 
 /**
@@ -9,13 +10,15 @@ import type { Redis } from 'ioredis';
 export class EventClaims {
   constructor(
     private readonly redis: Redis,
+    /** The conversion queue: claims are namespaced by it. */
+    private readonly queueName: string,
     private readonly ttlMs = 24 * 3600 * 1000,
   ) {}
 
   /** True the first time `key` is claimed, false for every later claim within the TTL. */
   async claim(key: string): Promise<boolean> {
     const answer = await this.redis.set(
-      `bgremover:slack:claim:${key}`,
+      appKey(this.queueName, 'slack', 'claim', key),
       '1',
       'PX',
       this.ttlMs,
@@ -26,6 +29,6 @@ export class EventClaims {
 
   /** Gives a claim back (the work it stood for could not start). */
   async release(key: string): Promise<void> {
-    await this.redis.del(`bgremover:slack:claim:${key}`);
+    await this.redis.del(appKey(this.queueName, 'slack', 'claim', key));
   }
 }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { appKey } from './redis-keys.js';
 
 /** How one file of an API request stands. */
 export type ApiFileState =
@@ -57,11 +58,12 @@ export class ApiRequestStore {
   constructor(
     private readonly redis: Redis,
     private readonly ttlMs: number,
-    private readonly keyPrefix = 'bgremover:request:',
+    /** The conversion queue the requests' jobs go to: their keys are namespaced by it. */
+    private readonly queueName: string,
   ) {}
 
   private key(requestId: string): string {
-    return `${this.keyPrefix}${requestId}`;
+    return appKey(this.queueName, 'request', requestId);
   }
 
   /**
@@ -70,7 +72,7 @@ export class ApiRequestStore {
    * instead of holding the count up forever.
    */
   private inflightKey(apiKeyId: string): string {
-    return `${this.keyPrefix}inflight-files:${apiKeyId}`;
+    return appKey(this.queueName, 'inflight-files', apiKeyId);
   }
 
   /**
@@ -84,7 +86,7 @@ export class ApiRequestStore {
       1,
       this.inflightKey(apiKeyId),
       String(Date.now()),
-      this.keyPrefix,
+      this.key(''),
     );
     return Number(count);
   }

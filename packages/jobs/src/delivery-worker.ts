@@ -12,6 +12,7 @@ import type { ConversionJobData, ReplyTarget } from './job-data.js';
 import { type JobProgress, parseJobProgress } from './job-progress.js';
 import { openConversionQueue } from './queue.js';
 import { logRedisErrors, reconnectDelayMs, redisConnection, type WarnLogger } from './redis.js';
+import { appKey } from './redis-keys.js';
 
 /** A target of one chat platform. */
 export type PlatformTarget<P extends ChatPlatform> = Extract<ReplyTarget, { kind: P }>;
@@ -145,7 +146,7 @@ export async function startDeliveryWorker<P extends ChatPlatform>(
       const job = await Job.fromId<ConversionJobData>(queue, jobId);
       const target = job?.data.target;
       if (target?.kind !== platform) return undefined;
-      const key = `${queue.qualifiedName}:progress-owner:${jobId}`;
+      const key = appKey(options.conversionQueueName, 'progress-owner', jobId);
       const claimed = await redis.set(key, owner, 'PX', PROGRESS_OWNER_TTL_MS, 'NX');
       if (claimed === 'OK' || (await redis.get(key)) === owner) return target;
       return undefined;

@@ -12,6 +12,7 @@ export * from './job-progress.js';
 export * from './queue.js';
 export * from './queue-position.js';
 export * from './redis.js';
+export * from './redis-keys.js';
 export * from './result-files.js';
 export * from './service.js';
 export * from './storage/local-storage.js';

@@ -6,11 +6,13 @@ import { ApiRequestStore } from '../src/index.js';
 const REDIS_URL = testRedisUrl();
 let redis: Redis;
 let store: ApiRequestStore;
-const prefix = `test:${freshQueueName('request')}:`;
+const queueName = freshQueueName('request');
+/** Request records are `bgremover:<queue>:request:<id>`, in-flight sets `...:inflight-files:<key>`. */
+const prefix = `bgremover:${queueName}:`;
 
 beforeAll(() => {
   redis = new Redis(REDIS_URL);
-  store = new ApiRequestStore(redis, 60_000, prefix);
+  store = new ApiRequestStore(redis, 60_000, queueName);
 });
 afterAll(async () => {
   const keys = await redis.keys(`${prefix}*`);
@@ -64,7 +66,7 @@ describe('API request records in Redis', () => {
 
   it('does not bring back an expired or unknown request when a worker marks it started', async () => {
     await store.markStarted('never-created', 0);
-    expect(await redis.exists(`${prefix}never-created`)).toBe(0);
+    expect(await redis.exists(`${prefix}request:never-created`)).toBe(0);
     expect(await store.get('never-created')).toBeUndefined();
   });
 });
@@ -88,7 +90,7 @@ describe("a key's files in progress never stay counted for good", () => {
     expect(await store.inflight('key-c')).toBe(3);
     // A record that is gone (expired, or an undo that removed it while the count was elsewhere):
     // only its in-flight entry is left.
-    await redis.del(`${prefix}r3`);
+    await redis.del(`${prefix}request:r3`);
     // An entry whose time is up (as if written a TTL ago).
     await redis.zadd(`${prefix}inflight-files:key-c`, Date.now() - 1, 'r4#0');
     expect(await store.inflight('key-c')).toBe(1);

@@ -111,7 +111,7 @@ async function throughput(
   const queue = openConversionQueue(REDIS_URL, name);
   const storage = new LocalStorage(storageDir);
   const redis = new Redis(REDIS_URL);
-  const requests = new ApiRequestStore(redis, 3600_000);
+  const requests = new ApiRequestStore(redis, 3600_000, name);
   const requestId = randomUUID();
   await storage.put(`inputs/${requestId}/photo.jpg`, photo, 'image/jpeg');
   // Warm the pipeline (the inference thread and its model, with this run's settings) before timing.

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { type CoreConfig, isBgRemoverError, ModelDownloadError } from '@bgremover/core';
 import {
+  appKey,
   type ConversionJobData,
   type ConversionJobResult,
   conversionJobDataSchema,
@@ -118,7 +119,7 @@ export async function processConversionJob(
       warnings: output.warnings,
     };
     progress({ stage: 'delivering', percent: 98 });
-    await deliverOnce(deps, `${job.queueName}:${jobId}`, () =>
+    await deliverOnce(deps, job.queueName, jobId, () =>
       adapter.deliverResult(data.target, deliverable, context),
     );
     return { ...deliverable, worker: deps.workerId, elapsedMs: performance.now() - started };
@@ -130,7 +131,7 @@ export async function processConversionJob(
     if (!failure.retryable || lastAttempt) {
       if (failure.retryable) logger.error({ err: error }, 'job failed after its last attempt');
       else logger.info({ reason: failure.message }, 'job refused its input');
-      await deliverOnce(deps, `${job.queueName}:${jobId}`, () =>
+      await deliverOnce(deps, job.queueName, jobId, () =>
         adapter.deliverFailure(data.target, failure.message, context),
       );
     } else {
@@ -284,11 +285,12 @@ const DEFAULT_STORAGE_RETRY_BUDGET_MS = 5 * 60_000;
  */
 async function deliverOnce(
   deps: ProcessorDeps,
-  /** `<queue>:<job id>`: job ids repeat across queues (and chat-derived ids are reused). */
-  jobKey: string,
+  /** Job ids repeat across queues (and chat-derived ids are reused): the marker names both. */
+  queueName: string,
+  jobId: string,
   deliver: () => Promise<void>,
 ): Promise<void> {
-  const marker = `bgremover:delivered:${jobKey}`;
+  const marker = appKey(queueName, 'delivered', jobId);
   if (await deps.redis.exists(marker)) return;
   await deliver();
   await deps.redis.set(marker, deps.workerId, 'PX', deps.deliveryMarkerTtlMs);

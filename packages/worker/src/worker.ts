@@ -58,7 +58,7 @@ export async function startConversionWorker(
     retryStrategy: reconnectDelayMs,
   });
   logRedisErrors(redis, logger, 'worker state connection');
-  const requests = new ApiRequestStore(redis, config.jobs.resultTtlMs);
+  const requests = new ApiRequestStore(redis, config.jobs.resultTtlMs, config.jobs.queueName);
   const queue = openConversionQueue(config.jobs.redisUrl, config.jobs.queueName, 'worker');
   const metrics = new WorkerMetrics(config.workerId);
   // Chat outcomes go to the chat apps' delivery queues: the worker holds no chat token.

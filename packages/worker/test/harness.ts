@@ -71,7 +71,7 @@ export async function freshQueue(extraEnv: NodeJS.ProcessEnv = {}): Promise<Test
     storage: new LocalStorage(storageDir),
     queue,
     events,
-    requests: new ApiRequestStore(redis, 3600_000),
+    requests: new ApiRequestStore(redis, 3600_000, name),
     redis,
     env: stack.env,
     close: () => stack.close(),

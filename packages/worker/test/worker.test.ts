@@ -4,7 +4,7 @@ import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { enqueueConversion } from '@bgremover/jobs';
+import { appKey, enqueueConversion } from '@bgremover/jobs';
 import { waitFor } from '@bgremover/test-kit';
 import { makeLavfiClip } from '@bgremover/test-kit/lavfi-clip';
 // @ts-expect-error s3rver ships no types
@@ -63,7 +63,8 @@ describe('conversion worker (in-process, real Redis, real model)', () => {
     // The api adapter marked the file started when the job began (what lets /v1/results/
     // report nothing ahead without asking the queue).
     await waitFor(
-      async () => (await q.redis.hget(`bgremover:request:${requestId}`, 'started:0')) ?? undefined,
+      async () =>
+        (await q.redis.hget(appKey(q.name, 'request', requestId), 'started:0')) ?? undefined,
       5_000,
     );
     await waitFor(async () => progress.length >= 3);

@@ -70,7 +70,7 @@ function enforceKeyLimits(context: ApiContext): preHandlerAsyncHookHandler {
     const perMinute = config.rateLimitOverrides[key.id] ?? config.rateLimitPerMinute;
     // Both go out together on the one connection: one round trip to Redis, not two.
     const [limit, inflight] = await Promise.all([
-      takeRateLimitToken(context.redis, key.id, perMinute),
+      takeRateLimitToken(context.redis, context.config.jobs.queueName, key.id, perMinute),
       context.requests.inflight(key.id),
     ]);
     if (!limit.allowed) {

@@ -1,4 +1,5 @@
 import {
+  appKey,
   type DeliveryHandlers,
   type DeliveryJobData,
   type JobProgress,
@@ -294,7 +295,7 @@ class DiscordDeliverer {
   }
 
   private postedKey(jobId: string): string {
-    return `bgremover:discord:${this.options.prefix}:posted:${jobId}`;
+    return appKey(this.options.prefix, 'discord', 'posted', jobId);
   }
 }
 

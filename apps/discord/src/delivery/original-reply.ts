@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { appKey } from '@bgremover/jobs';
 import { type REST, Routes } from 'discord.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -96,6 +97,6 @@ export class OriginalReply {
 
   private key(token: string): string {
     const digest = createHash('sha256').update(token).digest('hex').slice(0, 32);
-    return `bgremover:discord:${this.prefix}:reply:${digest}`;
+    return appKey(this.prefix, 'discord', 'reply', digest);
   }
 }

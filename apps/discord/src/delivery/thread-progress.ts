@@ -1,4 +1,5 @@
 import type { PlatformTarget } from '@bgremover/jobs';
+import { appKey } from '@bgremover/jobs';
 import { type REST, Routes } from 'discord.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -52,6 +53,6 @@ export class ThreadProgress {
   }
 
   private key(jobId: string): string {
-    return `bgremover:discord:${this.prefix}:progress-message:${jobId}`;
+    return appKey(this.prefix, 'discord', 'progress-message', jobId);
   }
 }

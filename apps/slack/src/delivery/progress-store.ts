@@ -1,3 +1,4 @@
+import { appKey } from '@bgremover/jobs';
 import type { Redis } from 'ioredis';
 
 /**
@@ -13,7 +14,7 @@ export class ProgressMessageStore {
   ) {}
 
   private key(jobId: string): string {
-    return `bgremover:slack:${this.queueName}:progress:${jobId}`;
+    return appKey(this.queueName, 'slack', 'progress', jobId);
   }
 
   /** Remembers the progress message of a job. */
