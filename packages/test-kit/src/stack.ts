@@ -62,7 +62,8 @@ export async function openTestStack(options: TestStackOptions): Promise<TestStac
     ownQueue: (name) => queues.push(name),
     close: async () => {
       const errors: unknown[] = [];
-      for (const close of closers.reverse()) {
+      // Each thing closes once, even when close is called twice.
+      for (const close of closers.splice(0).reverse()) {
         await Promise.resolve()
           .then(close)
           .catch((error: unknown) => errors.push(error));

@@ -56,11 +56,12 @@ export function spawnWorkerProcess(
       clearTimeout(timer);
       reject(new Error(`worker ${id} exited with ${code} before it was ready:\n${output}`));
     };
-    child.once('exit', onExit);
+    // 'close', not 'exit': by then its last output has been read.
+    child.once('close', onExit);
     child.on('message', (message: unknown) => {
       if (!isReadyMessage(message)) return;
       clearTimeout(timer);
-      child.off('exit', onExit);
+      child.off('close', onExit);
       // The channel has done its work: it must not keep the test process alive.
       child.channel?.unref();
       resolve({ child, id, healthPort: message.healthPort, exited, output: () => output });
