@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { ensureRedis } from '@bgremover/test-kit/redis';
 import { Queue } from 'bullmq';
 import {
   BenchClient,
@@ -32,7 +33,9 @@ import {
   type TimedResponse,
 } from './http-client.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+// $REDIS_URL or the local Redis if one answers, else a redis-server of its own (stopped at the end).
+const benchRedis = await ensureRedis();
+const REDIS_URL = benchRedis.url;
 const CONVERT_REQUESTS = Number(process.env.BENCH_CONVERTS ?? 300);
 const CONVERT_CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const STEADY_SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 60);
@@ -244,4 +247,5 @@ const queue = new Queue(queueName, { connection: { url: REDIS_URL } });
 await queue.obliterate({ force: true });
 await queue.close();
 await rm(storageDir, { recursive: true, force: true });
+await benchRedis.stop();
 process.exit(0);

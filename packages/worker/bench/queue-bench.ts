@@ -26,6 +26,7 @@ import {
   openConversionQueue,
   redisConnection,
 } from '@bgremover/jobs';
+import { ensureRedis } from '@bgremover/test-kit/redis';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import * as ort from 'onnxruntime-node';
@@ -33,7 +34,9 @@ import sharp from 'sharp';
 import { loadWorkerConfig } from '../src/config.js';
 import { startConversionWorker } from '../src/worker.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+// $REDIS_URL or the local Redis if one answers, else a redis-server of its own (stopped at the end).
+const benchRedis = await ensureRedis();
+const REDIS_URL = benchRedis.url;
 const JOBS = Number(process.env.BENCH_JOBS ?? 24);
 
 function median(values: number[]): number {
@@ -203,4 +206,5 @@ for (const [label, rate, threads] of rates) {
 }
 console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
 console.log('targets: queue overhead <= 10 ms per job; best throughput >= 0.9x bare');
+await benchRedis.stop();
 process.exit(0);
