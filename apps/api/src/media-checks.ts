@@ -17,6 +17,7 @@ import {
   type VideoInfo,
   type VideoLengthLimits,
   type VideoParams,
+  videoBackgroundOf,
 } from '@bgremover/core/contract';
 
 /** The part a file plays in a request: an input to convert, or the background. */
@@ -100,10 +101,7 @@ export function backgroundNeeded(conversion: ConversionParams): 'image' | 'video
       ? 'image'
       : undefined;
   }
-  const format = conversion.params.video_format;
-  if (format === 'video_over_video') return 'video';
-  if (format === 'video_over_image' || format === 'gif_with_bg') return 'image';
-  return undefined;
+  return videoBackgroundOf(conversion.params.video_format);
 }
 
 /**

@@ -5,6 +5,8 @@ import {
   parseImageParams,
   parseVideoParams,
   type VideoFormat,
+  videoBackgroundOf,
+  videoFormats,
 } from '@bgremover/core/contract';
 
 /** What a person chose in `/removebg` (all optional; the context menu and reaction choose none). */
@@ -22,18 +24,17 @@ export type ParamsOutcome =
   | { ok: true; params: Record<string, unknown> }
   | { ok: false; problem: string };
 
+/** The formats that take a background (bg_image), for messages. */
+const formatsWithBackground = videoFormats.filter(
+  (format) => videoBackgroundOf(format) !== undefined,
+);
+
 /** Core's field names, as the option a Discord user typed. */
 const optionNameOf: Record<string, string> = {
   bg_color_value: 'bg_color',
   video_bg_color: 'bg_color',
   video_format: 'format',
 };
-
-const formatsWithBackground: readonly string[] = [
-  'video_over_image',
-  'gif_with_bg',
-  'video_over_video',
-];
 
 /**
  * Turns the chosen options into the protocol's parameters for a picture or a clip and validates
@@ -93,7 +94,7 @@ function videoRequest(chosen: ChosenOptions, defaultVideoFormat: VideoFormat): P
     };
   }
   const format = chosen.onlyMask ? 'mattekey' : (chosen.format ?? defaultVideoFormat);
-  const needsBackground = formatsWithBackground.includes(format);
+  const needsBackground = (formatsWithBackground as readonly string[]).includes(format);
   if (needsBackground && !chosen.hasBackground) {
     return { ok: false, problem: `format ${format}: needs a background, add it as bg_image` };
   }

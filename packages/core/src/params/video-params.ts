@@ -20,6 +20,17 @@ export const videoFormats = [
 ] as const;
 export type VideoFormat = (typeof videoFormats)[number];
 
+/**
+ * The background a video format composes the subject over and must be sent with it: a picture
+ * (`bg_image`) for video_over_image and gif_with_bg, a video (`bg_video`) for video_over_video,
+ * none for the others. The one place this rule lives.
+ */
+export function videoBackgroundOf(format: VideoFormat): 'image' | 'video' | undefined {
+  if (format === 'video_over_video') return 'video';
+  if (format === 'video_over_image' || format === 'gif_with_bg') return 'image';
+  return undefined;
+}
+
 /** The protocol's "Video Processing Parameters" table, with its defaults and ranges. */
 export const videoParamsSchema = z
   .object({

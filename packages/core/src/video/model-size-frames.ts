@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { normalizeForModel, resizeForModel } from '../image/model-input.js';
 import type { ThreadedModel } from '../inference/inference-thread.js';
 import type { Rgba } from '../params/color.js';
-import type { VideoParams } from '../params/video-params.js';
+import { type VideoParams, videoBackgroundOf } from '../params/video-params.js';
 import type { FramePlan } from './frame-plan.js';
 import type { FrameReader } from './frame-reader.js';
 import type { FrameWriter } from './frame-writer.js';
@@ -22,18 +22,11 @@ export function maskedContentFor(
   refinesMasks: boolean,
 ): MaskedContent | undefined {
   if (params.alpha_matting || refinesMasks || plan.sourceAlpha) return undefined;
-  switch (params.video_format) {
-    case 'mattekey':
-      return { kind: 'matte' };
-    case 'video_over_image':
-    case 'video_over_video':
-    case 'gif_with_bg':
-      return undefined;
-    default:
-      if (colour === undefined) return { kind: 'cutout' };
-      if (colour.a < 255) return undefined;
-      return { kind: 'over-color', hex: hexOf(colour) };
-  }
+  if (params.video_format === 'mattekey') return { kind: 'matte' };
+  if (videoBackgroundOf(params.video_format) !== undefined) return undefined;
+  if (colour === undefined) return { kind: 'cutout' };
+  if (colour.a < 255) return undefined;
+  return { kind: 'over-color', hex: hexOf(colour) };
 }
 
 function hexOf(colour: Rgba): string {

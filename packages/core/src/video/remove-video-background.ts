@@ -11,7 +11,12 @@ import type { ModelName } from '../models/registry.js';
 import { chooseModel } from '../models/substitutes.js';
 import { parseHexColor, type Rgba } from '../params/color.js';
 import { parseVideoParams } from '../params/parse.js';
-import type { VideoFormat, VideoParams, VideoParamsInput } from '../params/video-params.js';
+import {
+  type VideoFormat,
+  type VideoParams,
+  type VideoParamsInput,
+  videoBackgroundOf,
+} from '../params/video-params.js';
 import { type BackgroundFrames, pictureBackground, videoBackground } from './backgrounds.js';
 import { composeFrameOver, composeFrameOverColor, cutoutFrame } from './compose-frame.js';
 import { frameModelInput, fullSizeFrameMask, type MaskRefiner } from './frame-mask.js';
@@ -300,9 +305,10 @@ async function frameComposer(
     return { content: 'matte', background: undefined, compose: async (_rgb, mask) => mask };
   }
   let background: BackgroundFrames | undefined;
-  if (format === 'video_over_image' || format === 'gif_with_bg') {
+  const backgroundKind = videoBackgroundOf(format);
+  if (backgroundKind === 'image') {
     background = await pictureBackground(requireBackgroundImage(options, format), plan, maxPixels);
-  } else if (format === 'video_over_video') {
+  } else if (backgroundKind === 'video') {
     const videoPixels = videoLimitsOf(config).maxVideoPixels;
     background = await videoBackground(requireBackgroundVideo(options), plan, videoPixels);
   }
@@ -419,11 +425,7 @@ async function streamFrames(
  */
 function backgroundColourOf(params: VideoParams, warnings: string[]): Rgba | undefined {
   const format = params.video_format;
-  const ownBackground =
-    format === 'mattekey' ||
-    format === 'video_over_image' ||
-    format === 'gif_with_bg' ||
-    format === 'video_over_video';
+  const ownBackground = format === 'mattekey' || videoBackgroundOf(format) !== undefined;
   if (ownBackground || (format !== 'mp4_with_color' && !params.video_bg_color_enabled)) {
     return undefined;
   }
@@ -483,14 +485,14 @@ function mattingRefiner(
 function collectWarnings(params: VideoParams, options: RemoveVideoOptions): string[] {
   const warnings: string[] = [];
   const format = params.video_format;
-  const usesPicture = format === 'video_over_image' || format === 'gif_with_bg';
-  if (options.backgroundImage !== undefined && !usesPicture) {
+  const background = videoBackgroundOf(format);
+  if (options.backgroundImage !== undefined && background !== 'image') {
     warnings.push(`the background picture is ignored because video_format=${format}`);
   }
-  if (options.backgroundVideo !== undefined && format !== 'video_over_video') {
+  if (options.backgroundVideo !== undefined && background !== 'video') {
     warnings.push(`the background video is ignored because video_format=${format}`);
   }
-  if (params.video_bg_color_enabled && (usesPicture || format === 'video_over_video')) {
+  if (params.video_bg_color_enabled && background !== undefined) {
     warnings.push(
       `video_bg_color is ignored because video_format=${format} uses the background you sent`,
     );
