@@ -80,31 +80,16 @@ export function buildOptionsModal(context: ModalContext): types.ModalView {
     });
   }
   blocks.push(
-    {
-      type: 'input',
-      block_id: modalBlocks.model,
-      optional: true,
-      label: { type: 'plain_text', text: 'Model' },
-      hint: { type: 'plain_text', text: "Left empty, the server's default model is used." },
-      element: {
-        type: 'static_select',
-        action_id: 'value',
-        placeholder: { type: 'plain_text', text: 'Server default' },
-        options: modelNames.map((name) => option(name)),
-      },
-    },
-    {
-      type: 'input',
-      block_id: modalBlocks.videoFormat,
-      optional: true,
-      label: { type: 'plain_text', text: 'Video format (videos only)' },
-      element: {
-        type: 'static_select',
-        action_id: 'value',
-        placeholder: { type: 'plain_text', text: 'mov (ProRes 4444 with transparency)' },
-        options: slackVideoFormats.map((format) => option(format)),
-      },
-    },
+    optionalSelect(modalBlocks.model, 'Model', 'Server default', modelNames, {
+      type: 'plain_text',
+      text: "Left empty, the server's default model is used.",
+    }),
+    optionalSelect(
+      modalBlocks.videoFormat,
+      'Video format (videos only)',
+      'mov (ProRes 4444 with transparency)',
+      slackVideoFormats,
+    ),
     {
       type: 'input',
       block_id: modalBlocks.flags,
@@ -207,6 +192,29 @@ export function readOptionsModal(
   }
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   return { ok: true, submission: { context: context.data, options, files } };
+}
+
+/** An optional drop-down of `values` (each its own label); empty, the server's default applies. */
+function optionalSelect(
+  block: string,
+  label: string,
+  placeholder: string,
+  values: readonly string[],
+  hint?: types.PlainTextElement,
+): types.InputBlock {
+  return {
+    type: 'input',
+    block_id: block,
+    optional: true,
+    label: { type: 'plain_text', text: label },
+    ...(hint ? { hint } : {}),
+    element: {
+      type: 'static_select',
+      action_id: 'value',
+      placeholder: { type: 'plain_text', text: placeholder },
+      options: values.map((value) => option(value)),
+    },
+  };
 }
 
 function option(value: string, text = value): types.PlainTextOption {

@@ -45,26 +45,25 @@ export class OptionError extends Error {
 
 /** The model named by `text`, or an OptionError listing the models. */
 export function parseModel(text: string): ModelName {
-  const name = text.trim().toLowerCase();
-  const found = modelNames.find((model) => model === name);
-  if (!found) {
-    throw new OptionError(
-      'model',
-      `Unknown model "${text}"; choose one of ${modelNames.join(', ')}`,
-    );
-  }
-  return found;
+  return oneOf(text, modelNames, 'model', 'model');
 }
 
 /** The video format named by `text`, or an OptionError listing those Slack offers. */
 export function parseVideoFormat(text: string): SlackVideoFormat {
+  return oneOf(text, slackVideoFormats, 'videoFormat', 'video format');
+}
+
+/** The entry of `names` that `text` names (trimmed, any case), or an OptionError listing them. */
+function oneOf<T extends string>(
+  text: string,
+  names: readonly T[],
+  field: keyof RemovalOptions,
+  noun: string,
+): T {
   const name = text.trim().toLowerCase();
-  const found = slackVideoFormats.find((format) => format === name);
+  const found = names.find((entry) => entry === name);
   if (!found) {
-    throw new OptionError(
-      'videoFormat',
-      `Unknown video format "${text}"; choose one of ${slackVideoFormats.join(', ')}`,
-    );
+    throw new OptionError(field, `Unknown ${noun} "${text}"; choose one of ${names.join(', ')}`);
   }
   return found;
 }

@@ -1,11 +1,9 @@
 import type { App, MessageShortcut, webApi } from '@slack/bolt';
-import { ensureBotInConversation } from '../conversation-access.js';
 import { completeFiles } from '../file-plan.js';
-import { buildOptionsModal } from '../options-modal.js';
-import { type NoticeTarget, requestSummary, tellUser } from '../replies.js';
+import { type NoticeTarget, tellUser } from '../replies.js';
 import { parseSlackFiles } from '../slack-files.js';
-import { startRequest } from '../start-request.js';
-import { type HandlerDeps, START_FAILED_TEXT } from './deps.js';
+import type { HandlerDeps } from './deps.js';
+import { openOptionsModal, startAndTell, tellingFailures } from './listener-steps.js';
 
 /** Callback ids of the two message shortcuts (they must match the manifest). */
 export const shortcutIds = {
@@ -37,35 +35,23 @@ export function registerMessageShortcuts(app: App, deps: HandlerDeps): void {
       await ack();
       await deps.track(async () => {
         const notice = noticeOf(shortcut);
-        try {
-          const files = parseSlackFiles(shortcut.message.files);
-          if (files.length === 0) {
-            await tellUser(client, notice, NO_FILES_TEXT, deps.logger);
-            return;
-          }
-          const access = await ensureBotInConversation(
-            client,
-            shortcut.channel.id,
-            context.botUserId,
-          );
-          if (!access.ok) {
-            await tellUser(client, notice, access.reason, deps.logger);
-            return;
-          }
-          await client.views.open({
-            trigger_id: shortcut.trigger_id,
-            view: buildOptionsModal({
-              kind: 'message',
-              channel: shortcut.channel.id,
-              threadTs: threadOf(shortcut),
-              fileIds: files.map((file) => file.id),
-              responseUrl: shortcut.response_url,
-            }),
-          });
-        } catch (error) {
-          deps.logger.error({ err: error }, 'the options shortcut failed');
-          await tellUser(client, notice, START_FAILED_TEXT, deps.logger);
+        const files = parseSlackFiles(shortcut.message.files);
+        if (files.length === 0) {
+          await tellUser(client, notice, NO_FILES_TEXT, deps.logger);
+          return;
         }
+        const opening = {
+          triggerId: shortcut.trigger_id,
+          botUserId: context.botUserId,
+          failure: 'the options shortcut failed',
+        };
+        await openOptionsModal(deps, client, notice, opening, {
+          kind: 'message',
+          channel: shortcut.channel.id,
+          threadTs: threadOf(shortcut),
+          fileIds: files.map((file) => file.id),
+          responseUrl: shortcut.response_url,
+        });
       });
     },
   );
@@ -78,34 +64,21 @@ async function startFromMessage(
   botUserId: string | undefined,
 ): Promise<void> {
   const notice = noticeOf(shortcut);
-  try {
+  await tellingFailures(deps, client, notice, 'the shortcut could not start its jobs', async () => {
     const files = await completeFiles(client, parseSlackFiles(shortcut.message.files));
     if (files.length === 0) {
       await tellUser(client, notice, NO_FILES_TEXT, deps.logger);
       return;
     }
-    const access = await ensureBotInConversation(client, shortcut.channel.id, botUserId);
-    if (!access.ok) {
-      await tellUser(client, notice, access.reason, deps.logger);
-      return;
-    }
-    const outcome = await startRequest(
+    const request = { threadTs: threadOf(shortcut), requestKey: shortcut.trigger_id, options: {} };
+    await startAndTell(
       deps,
       client,
-      {
-        channel: shortcut.channel.id,
-        threadTs: threadOf(shortcut),
-        userId: shortcut.user.id,
-        requestKey: shortcut.trigger_id,
-        options: {},
-      },
+      notice,
+      { ...request, botUserId, emptyText: NO_FILES_TEXT },
       files,
     );
-    await tellUser(client, notice, requestSummary(outcome, NO_FILES_TEXT), deps.logger);
-  } catch (error) {
-    deps.logger.error({ err: error }, 'the shortcut could not start its jobs');
-    await tellUser(client, notice, START_FAILED_TEXT, deps.logger);
-  }
+  });
 }
 
 /** The thread results go into: the message's own thread, or a new one under it. */

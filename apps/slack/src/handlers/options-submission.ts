@@ -1,11 +1,11 @@
 import type { App } from '@slack/bolt';
-import { ensureBotInConversation } from '../conversation-access.js';
 import { completeFiles, lookUpFile, type Refusal } from '../file-plan.js';
 import { OPTIONS_MODAL_ID, readOptionsModal } from '../options-modal.js';
 import { requestSummary, tellUser } from '../replies.js';
 import type { SlackFile } from '../slack-files.js';
 import { startRequest } from '../start-request.js';
 import { type HandlerDeps, START_FAILED_TEXT } from './deps.js';
+import { botMayWorkHere } from './listener-steps.js';
 
 const NO_FILES_TEXT = 'There was no picture or video to work on.';
 
@@ -31,11 +31,7 @@ export function registerOptionsSubmission(app: App, deps: HandlerDeps): void {
     await deps.track(async () => {
       const notice = { channel: opened.channel, user, responseUrl: opened.responseUrl };
       try {
-        const access = await ensureBotInConversation(client, opened.channel, context.botUserId);
-        if (!access.ok) {
-          await tellUser(client, notice, access.reason, deps.logger);
-          return;
-        }
+        if (!(await botMayWorkHere(deps, client, notice, context.botUserId))) return;
         let inputs: SlackFile[];
         const missing: Refusal[] = [];
         if (opened.kind === 'message') {

@@ -1,5 +1,4 @@
 import type { App, webApi } from '@slack/bolt';
-import { ensureBotInConversation } from '../conversation-access.js';
 import { completeFiles } from '../file-plan.js';
 import { findMessage } from '../message-lookup.js';
 import { react, reactions, requestSummary, slackErrorCode, tellUser } from '../replies.js';
@@ -7,6 +6,7 @@ import type { SlackFile } from '../slack-files.js';
 import { startRequest } from '../start-request.js';
 import { escapeMrkdwn, listNames } from '../text.js';
 import { type HandlerDeps, START_FAILED_TEXT } from './deps.js';
+import { botMayWorkHere } from './listener-steps.js';
 
 const NO_FILES_TEXT = 'That message has no files. React to a message with a picture or a video.';
 
@@ -46,11 +46,7 @@ async function startFromReaction(
   const notice = { channel: item.channel, user };
   const claimed: string[] = [];
   try {
-    const access = await ensureBotInConversation(client, item.channel, botUserId);
-    if (!access.ok) {
-      await tellUser(client, notice, access.reason, deps.logger);
-      return;
-    }
+    if (!(await botMayWorkHere(deps, client, notice, botUserId))) return;
     let message: Awaited<ReturnType<typeof findMessage>>;
     try {
       message = await findMessage(client, item.channel, item.ts);

@@ -1,12 +1,11 @@
 import type { App, SlashCommand, webApi } from '@slack/bolt';
 import { CommandTextError, helpText, parseCommandText, SLASH_COMMAND } from '../command-text.js';
-import { ensureBotInConversation, mayUseFileHere } from '../conversation-access.js';
+import { mayUseFileHere } from '../conversation-access.js';
 import { lookUpFile } from '../file-plan.js';
-import { buildOptionsModal } from '../options-modal.js';
 import { OptionError, type RemovalOptions } from '../removal-options.js';
-import { type NoticeTarget, requestSummary, tellUser } from '../replies.js';
-import { startRequest } from '../start-request.js';
-import { type HandlerDeps, START_FAILED_TEXT } from './deps.js';
+import { type NoticeTarget, tellUser } from '../replies.js';
+import type { HandlerDeps } from './deps.js';
+import { openOptionsModal, startAndTell, tellingFailures } from './listener-steps.js';
 import { missingFileText } from './options-submission.js';
 
 /** What `/removebg <link>` says about a file the person may not use here. */
@@ -45,30 +44,18 @@ export function registerSlashCommand(app: App, deps: HandlerDeps): void {
       responseUrl: command.response_url,
     };
     if (request.kind === 'modal') {
-      await deps.track(async () => {
-        try {
-          const access = await ensureBotInConversation(
-            client,
-            command.channel_id,
-            context.botUserId,
-          );
-          if (!access.ok) {
-            await tellUser(client, notice, access.reason, deps.logger);
-            return;
-          }
-          await client.views.open({
-            trigger_id: command.trigger_id,
-            view: buildOptionsModal({
-              kind: 'command',
-              channel: command.channel_id,
-              responseUrl: command.response_url,
-            }),
-          });
-        } catch (error) {
-          deps.logger.error({ err: error }, '/removebg could not open its form');
-          await tellUser(client, notice, START_FAILED_TEXT, deps.logger);
-        }
-      });
+      const opening = {
+        triggerId: command.trigger_id,
+        botUserId: context.botUserId,
+        failure: '/removebg could not open its form',
+      };
+      await deps.track(() =>
+        openOptionsModal(deps, client, notice, opening, {
+          kind: 'command',
+          channel: command.channel_id,
+          responseUrl: command.response_url,
+        }),
+      );
       return;
     }
     const { fileId, options } = request;
@@ -86,7 +73,7 @@ async function startFromLink(
   link: { fileId: string | undefined; options: RemovalOptions },
   botUserId: string | undefined,
 ): Promise<void> {
-  try {
+  await tellingFailures(deps, client, notice, '/removebg could not start its job', async () => {
     if (!link.fileId) {
       await tellUser(client, notice, NO_FILE_ID_TEXT, deps.logger);
       return;
@@ -104,26 +91,7 @@ async function startFromLink(
       await tellUser(client, notice, NOT_SHARED_HERE_TEXT, deps.logger);
       return;
     }
-    const access = await ensureBotInConversation(client, command.channel_id, botUserId);
-    if (!access.ok) {
-      await tellUser(client, notice, access.reason, deps.logger);
-      return;
-    }
-    const outcome = await startRequest(
-      deps,
-      client,
-      {
-        channel: command.channel_id,
-        threadTs: undefined,
-        userId: command.user_id,
-        requestKey: command.trigger_id,
-        options: link.options,
-      },
-      [file],
-    );
-    await tellUser(client, notice, requestSummary(outcome, ''), deps.logger);
-  } catch (error) {
-    deps.logger.error({ err: error }, '/removebg could not start its job');
-    await tellUser(client, notice, START_FAILED_TEXT, deps.logger);
-  }
+    const request = { threadTs: undefined, requestKey: command.trigger_id, options: link.options };
+    await startAndTell(deps, client, notice, { ...request, botUserId, emptyText: '' }, [file]);
+  });
 }
