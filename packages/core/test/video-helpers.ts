@@ -2,6 +2,9 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
+import { afterAll, beforeAll } from 'vitest';
+import { type CoreConfig, closeInferenceThread } from '../src/index.js';
+import { realConfig, tempDir } from './helpers.js';
 
 const run = promisify(execFile);
 
@@ -324,4 +327,38 @@ function matches(seen: [number, number, number, number], expected: RegionExpecta
   const [er, eg, eb] = expected.rgb;
   const t = expected.tolerance;
   return a > 220 && Math.abs(r - er) <= t && Math.abs(g - eg) <= t && Math.abs(b - eb) <= t;
+}
+
+/** What a video suite works with: the real config, a temp folder, the clip and its backgrounds. */
+export interface VideoFixtures {
+  config: CoreConfig;
+  work: { path: string; cleanup: () => Promise<void> };
+  source: string;
+  picture: string;
+  backgroundVideo: string;
+}
+
+/**
+ * Registers a suite's beforeAll (config, temp folder `prefix`, the mp4 clip, the banded picture and
+ * video) and afterAll (closes the inference thread, then each of `closers`, then removes the
+ * folder); the returned object is filled in by the time the tests run.
+ */
+export function useVideoFixtures(
+  prefix: string,
+  closers: ReadonlyArray<() => Promise<void>> = [],
+): VideoFixtures {
+  const fixtures = {} as VideoFixtures;
+  beforeAll(async () => {
+    fixtures.config = realConfig();
+    fixtures.work = await tempDir(prefix);
+    fixtures.source = await makeClip(fixtures.work.path, 'mp4');
+    fixtures.picture = await makeBandedPicture(fixtures.work.path);
+    fixtures.backgroundVideo = await makeBandedVideo(fixtures.work.path, fixtures.picture);
+  });
+  afterAll(async () => {
+    await closeInferenceThread();
+    for (const close of closers) await close();
+    await fixtures.work.cleanup();
+  });
+  return fixtures;
 }

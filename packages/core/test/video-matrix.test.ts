@@ -5,44 +5,22 @@
  * be, and composed formats show their background colour or picture.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  type CoreConfig,
-  closeInferenceThread,
   closeMattingWorker,
   removeVideoBackground,
   type VideoFormat,
   type VideoParamsInput,
 } from '../src/index.js';
-import { realConfig, tempDir } from './helpers.js';
 import {
   clip,
   decodeFrame,
-  makeBandedPicture,
-  makeBandedVideo,
-  makeClip,
   type RegionExpectation,
   regionMismatch,
+  useVideoFixtures,
 } from './video-helpers.js';
 
-let config: CoreConfig;
-let work: { path: string; cleanup: () => Promise<void> };
-let source: string;
-let picture: string;
-let backgroundVideo: string;
-
-beforeAll(async () => {
-  config = realConfig();
-  work = await tempDir('video-matrix');
-  source = await makeClip(work.path, 'mp4');
-  picture = await makeBandedPicture(work.path);
-  backgroundVideo = await makeBandedVideo(work.path, picture);
-});
-afterAll(async () => {
-  await closeInferenceThread();
-  await closeMattingWorker();
-  await work.cleanup();
-});
+const fixtures = useVideoFixtures('video-matrix', [closeMattingWorker]);
 
 const FRAMES = 3;
 /** The subject's colour in the source (#dc2828). */
@@ -113,15 +91,17 @@ describe('every video_format x {plain, alpha_matting, colour background}, by the
   it.each(cases.map((c) => [`${c.format} / ${c.variant}`, c] as const))(
     '%s',
     async (_name, testCase) => {
-      const result = await removeVideoBackground(source, testCase.params, {
-        config,
+      const result = await removeVideoBackground(fixtures.source, testCase.params, {
+        config: fixtures.config,
         outputPath: join(
-          work.path,
+          fixtures.work.path,
           `${testCase.format}-${testCase.variant.replace(/\W/g, '_')}.${extensionOf[testCase.format]}`,
         ),
-        ...(testCase.format === 'video_over_video' ? { backgroundVideo } : {}),
+        ...(testCase.format === 'video_over_video'
+          ? { backgroundVideo: fixtures.backgroundVideo }
+          : {}),
         ...(['video_over_image', 'gif_with_bg'].includes(testCase.format)
-          ? { backgroundImage: picture }
+          ? { backgroundImage: fixtures.picture }
           : {}),
       });
       expect(result.frames).toBe(FRAMES);

@@ -1,58 +1,38 @@
 import { copyFile, readdir, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   BgRemoverError,
-  type CoreConfig,
-  closeInferenceThread,
   removeVideoBackground,
   type VideoParamsInput,
   type VideoProgress,
 } from '../src/index.js';
-import { realConfig, tempDir } from './helpers.js';
 import {
   backgroundPoints,
   clip,
   decodeFrame,
   ffprobe,
   makeAudioOnly,
-  makeBandedPicture,
-  makeBandedVideo,
   makeClip,
   makePattern,
   pixel,
   rate,
   streamsOf,
   subjectCentre,
+  useVideoFixtures,
 } from './video-helpers.js';
 
-let config: CoreConfig;
-let work: { path: string; cleanup: () => Promise<void> };
-let source: string;
-let picture: string;
-let backgroundVideo: string;
-
-beforeAll(async () => {
-  config = realConfig();
-  work = await tempDir('video');
-  source = await makeClip(work.path, 'mp4');
-  picture = await makeBandedPicture(work.path);
-  backgroundVideo = await makeBandedVideo(work.path, picture);
-});
-afterAll(async () => {
-  await closeInferenceThread();
-  await work.cleanup();
-});
+const fixtures = useVideoFixtures('video');
 
 const base = { model: 'u2netp' } as const;
 
 function run(params: VideoParamsInput, name: string, extra: Record<string, unknown> = {}) {
   return removeVideoBackground(
-    source,
+    fixtures.source,
     { ...base, ...params },
     {
-      config,
-      outputPath: join(work.path, name),
+      config: fixtures.config,
+      outputPath: join(fixtures.work.path, name),
       ...extra,
     },
   );
@@ -196,10 +176,22 @@ describe('removeVideoBackground: every format', () => {
     await expectComposite(result.path, [0, 255, 0]);
   });
 
-  it('video_over_image: the subject over a cover-fitted picture (aspect kept, centred)', async () => {
-    const result = await run({ video_format: 'video_over_image' }, 'over-image.mp4', {
-      backgroundImage: picture,
-    });
+  it.each([
+    {
+      title: 'video_over_image: the subject over a cover-fitted picture (aspect kept, centred)',
+      format: 'video_over_image',
+      name: 'over-image.mp4',
+      background: () => ({ backgroundImage: fixtures.picture }),
+    },
+    {
+      title:
+        'video_over_video: a shorter background video looped, cover-fitted, at the foreground rate',
+      format: 'video_over_video',
+      name: 'over-video.mp4',
+      background: () => ({ backgroundVideo: fixtures.backgroundVideo }),
+    },
+  ] as const)('$title', async ({ format, name, background }) => {
+    const result = await run({ video_format: format }, name, background());
     const report = await ffprobe(result.path);
     const { video, audio } = streamsOf(report);
     expect([video.codec_name, video.width, video.height]).toEqual([
@@ -213,25 +205,9 @@ describe('removeVideoBackground: every format', () => {
     await expectComposite(result.path, [0, 0, 255]);
   });
 
-  it('video_over_video: a shorter background video looped, cover-fitted, at the foreground rate', async () => {
-    const result = await run({ video_format: 'video_over_video' }, 'over-video.mp4', {
-      backgroundVideo,
-    });
-    const report = await ffprobe(result.path);
-    const { video, audio } = streamsOf(report);
-    expect([video.codec_name, video.width, video.height]).toEqual([
-      'h264',
-      clip.width,
-      clip.height,
-    ]);
-    expect(audio?.codec_name).toBe('aac');
-    expectTiming(report, clip.frames, clip.fps);
-    await expectComposite(result.path, [0, 0, 255]);
-  });
-
   it('gif_with_bg: an opaque GIF over the cover-fitted picture', async () => {
     const result = await run({ video_format: 'gif_with_bg' }, 'over-image.gif', {
-      backgroundImage: picture,
+      backgroundImage: fixtures.picture,
     });
     const report = await ffprobe(result.path);
     expect(streamsOf(report).video.codec_name).toBe('gif');
@@ -320,12 +296,12 @@ describe('removeVideoBackground: frames, rate, colour and hooks', () => {
 
   it('stops ffmpeg and removes the partial file when aborted', async () => {
     const controller = new AbortController();
-    const output = join(work.path, 'aborted.mov');
+    const output = join(fixtures.work.path, 'aborted.mov');
     const pending = removeVideoBackground(
-      source,
+      fixtures.source,
       { ...base, video_format: 'mov' },
       {
-        config,
+        config: fixtures.config,
         outputPath: output,
         signal: controller.signal,
         onProgress: ({ framesDone }: VideoProgress) => {
@@ -340,11 +316,11 @@ describe('removeVideoBackground: frames, rate, colour and hooks', () => {
 
 describe('removeVideoBackground: size and rate policies', () => {
   it('GIF: at most 15 fps and 640 px on the longer side by default', async () => {
-    const input = await makePattern(work.path, 1280, 720, 30, 1);
+    const input = await makePattern(fixtures.work.path, 1280, 720, 30, 1);
     const result = await removeVideoBackground(
       input,
       { ...base, video_format: 'gif', frame_limit: 3 },
-      { config, outputPath: join(work.path, 'policy.gif') },
+      { config: fixtures.config, outputPath: join(fixtures.work.path, 'policy.gif') },
     );
     expect([result.width, result.height, result.fps, result.frames]).toEqual([640, 360, 15, 3]);
     const report = await ffprobe(result.path);
@@ -356,11 +332,11 @@ describe('removeVideoBackground: size and rate policies', () => {
   });
 
   it('H.264 outputs of an odd-sized source lose one pixel column and row, with a warning', async () => {
-    const input = await makePattern(work.path, 161, 121, 10, 0.5);
+    const input = await makePattern(fixtures.work.path, 161, 121, 10, 0.5);
     const result = await removeVideoBackground(
       input,
       { ...base, video_format: 'mattekey', frame_limit: 2 },
-      { config, outputPath: join(work.path, 'odd.mp4') },
+      { config: fixtures.config, outputPath: join(fixtures.work.path, 'odd.mp4') },
     );
     expect([result.width, result.height]).toEqual([160, 120]);
     expect(result.warnings.join(' ')).toContain('H.264 needs an even size');
@@ -371,11 +347,11 @@ describe('removeVideoBackground: size and rate policies', () => {
 
 describe('removeVideoBackground: inputs', () => {
   it.each(['mov', 'webm', 'mkv', 'avi', 'gif'] as const)('reads %s input', async (container) => {
-    const input = await makeClip(work.path, container, { seconds: 0.5 });
+    const input = await makeClip(fixtures.work.path, container, { seconds: 0.5 });
     const result = await removeVideoBackground(
       input,
       { ...base, video_format: 'mattekey', frame_limit: 2 },
-      { config, outputPath: join(work.path, `from-${container}.mp4`) },
+      { config: fixtures.config, outputPath: join(fixtures.work.path, `from-${container}.mp4`) },
     );
     expect(result.frames).toBe(2);
     expect(result.audio).toBe(container !== 'gif');
@@ -389,8 +365,8 @@ describe('removeVideoBackground: inputs', () => {
       path,
       { ...base, ...params },
       {
-        config,
-        outputPath: join(work.path, 'never.mov'),
+        config: fixtures.config,
+        outputPath: join(fixtures.work.path, 'never.mov'),
         ...extra,
       },
     ).catch((caught: unknown) => caught);
@@ -399,22 +375,22 @@ describe('removeVideoBackground: inputs', () => {
   }
 
   it('refuses an audio-only file', async () => {
-    const error = await refusal(await makeAudioOnly(work.path));
+    const error = await refusal(await makeAudioOnly(fixtures.work.path));
     expect(error.code).toBe('unsupported_input');
     expect(error.message).toBe('The file has no video stream (it contains audio only)');
-    const withCover = await refusal(await makeAudioOnly(work.path, picture));
+    const withCover = await refusal(await makeAudioOnly(fixtures.work.path, fixtures.picture));
     expect(withCover.message).toBe('The file has no video stream (it contains audio only)');
   });
 
   it('refuses a zero-byte file', async () => {
-    const empty = join(work.path, 'empty.mp4');
+    const empty = join(fixtures.work.path, 'empty.mp4');
     await writeFile(empty, '');
     const error = await refusal(empty);
     expect([error.code, error.message]).toEqual(['empty_input', 'The file is empty (0 bytes)']);
   });
 
   it('refuses a text file named .mp4', async () => {
-    const text = join(work.path, 'notes.mp4');
+    const text = join(fixtures.work.path, 'notes.mp4');
     await writeFile(text, 'this is not a video, just some notes\n'.repeat(20));
     const error = await refusal(text);
     expect(error.code).toBe('unsupported_input');
@@ -422,8 +398,8 @@ describe('removeVideoBackground: inputs', () => {
   });
 
   it('refuses a corrupt (truncated) video', async () => {
-    const cut = join(work.path, 'cut.mp4');
-    await copyFile(source, cut);
+    const cut = join(fixtures.work.path, 'cut.mp4');
+    await copyFile(fixtures.source, cut);
     await truncate(cut, 3000);
     const error = await refusal(cut);
     expect(error.code).toBe('corrupt_input');
@@ -431,8 +407,8 @@ describe('removeVideoBackground: inputs', () => {
   });
 
   it('refuses a video whose frames are garbage after a valid header', async () => {
-    const input = await makeClip(work.path, 'avi', { seconds: 0.5, audio: false });
-    const broken = join(work.path, 'garbage.avi');
+    const input = await makeClip(fixtures.work.path, 'avi', { seconds: 0.5, audio: false });
+    const broken = join(fixtures.work.path, 'garbage.avi');
     const bytes = (await import('node:fs/promises')).readFile(input);
     const data = Buffer.from(await bytes);
     for (let i = 600; i < data.length; i++) data[i] = (i * 7919) & 0xff;
@@ -442,23 +418,25 @@ describe('removeVideoBackground: inputs', () => {
   });
 
   it('refuses a still image and a missing background, naming them', async () => {
-    const still = await refusal(picture);
+    const still = await refusal(fixtures.picture);
     expect(still.message).toContain('is a still image');
-    const missing = await refusal(source, { video_format: 'video_over_image' });
+    const missing = await refusal(fixtures.source, { video_format: 'video_over_image' });
     expect([missing.code, missing.field]).toEqual(['missing_background', 'bg_image']);
-    const missingVideo = await refusal(source, { video_format: 'video_over_video' });
+    const missingVideo = await refusal(fixtures.source, { video_format: 'video_over_video' });
     expect(missingVideo.field).toBe('bg_video');
     const badBackground = await refusal(
-      source,
+      fixtures.source,
       { video_format: 'video_over_video' },
       {
-        backgroundVideo: join(work.path, 'notes.mp4'),
+        backgroundVideo: join(fixtures.work.path, 'notes.mp4'),
       },
     );
     expect(badBackground.field).toBe('bg_video');
   });
 
   it('leaves no stray files behind after refusals', async () => {
-    expect((await readdir(work.path)).filter((name) => name.startsWith('never'))).toEqual([]);
+    expect((await readdir(fixtures.work.path)).filter((name) => name.startsWith('never'))).toEqual(
+      [],
+    );
   });
 });

@@ -5,6 +5,8 @@
  * does not, solved coarse to fine so that colour spreads over long distances cheaply.
  */
 
+import type { Resample } from './resample.js';
+
 export interface ForegroundOptions {
   /** Weight keeping F and B smooth everywhere (pymatting: 1e-5). */
   regularization: number;
@@ -164,14 +166,7 @@ function meanColour(image: Float32Array): [number, number, number] {
 }
 
 /** Nearest-neighbour resize of an interleaved float picture (pixel centres aligned). */
-function resizeNearest(
-  source: Float32Array,
-  sourceWidth: number,
-  sourceHeight: number,
-  width: number,
-  height: number,
-  channels: number,
-): Float32Array {
+const resizeNearest: Resample = (source, sourceWidth, sourceHeight, width, height, channels) => {
   const result = new Float32Array(width * height * channels);
   const columns = new Int32Array(width);
   for (let x = 0; x < width; x++) {
@@ -206,4 +201,4 @@ function resizeNearest(
     }
   }
   return result;
-}
+};

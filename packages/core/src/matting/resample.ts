@@ -4,27 +4,36 @@
  */
 
 /**
- * Shrinks an interleaved picture by area averaging: each output pixel is the mean of the input
- * area it covers, with fractional weights at its edges. Output values are floats on the
- * input's scale.
+ * Resamples an interleaved picture of `sourceWidth` x `sourceHeight` pixels (`channels` values
+ * each) to `width` x `height`, returning floats on the input's scale.
  */
-export function shrinkByArea(
+export type Resample = (...args: ResampleArgs) => Float32Array;
+
+/** `Resample`'s arguments: the source, its size, the target size, and values per pixel. */
+export type ResampleArgs = [
   source: ArrayLike<number>,
   sourceWidth: number,
   sourceHeight: number,
   width: number,
   height: number,
   channels: number,
-): Float32Array {
-  if (width > sourceWidth || height > sourceHeight) {
+];
+
+/**
+ * Shrinks an interleaved picture by area averaging: each output pixel is the mean of the input
+ * area it covers, with fractional weights at its edges. Output values are floats on the
+ * input's scale.
+ */
+export const shrinkByArea: Resample = (source, inWidth, inHeight, width, height, channels) => {
+  if (width > inWidth || height > inHeight) {
     throw new Error('shrinkByArea: the target is larger than the source');
   }
-  const columns = areaWeights(sourceWidth, width);
-  const rows = areaWeights(sourceHeight, height);
-  // Horizontal pass into a (width x sourceHeight) buffer, then vertical.
-  const horizontal = new Float32Array(width * sourceHeight * channels);
-  for (let y = 0; y < sourceHeight; y++) {
-    const sourceRow = y * sourceWidth * channels;
+  const columns = areaWeights(inWidth, width);
+  const rows = areaWeights(inHeight, height);
+  // Horizontal pass into a (width x inHeight) buffer, then vertical.
+  const horizontal = new Float32Array(width * inHeight * channels);
+  for (let y = 0; y < inHeight; y++) {
+    const sourceRow = y * inWidth * channels;
     const targetRow = y * width * channels;
     for (let x = 0; x < width; x++) {
       const { first, weights } = columns[x]!;
@@ -49,7 +58,7 @@ export function shrinkByArea(
     }
   }
   return result;
-}
+};
 
 /** For each output index, the first input index it covers and the normalised weights. */
 function areaWeights(
@@ -76,34 +85,21 @@ function areaWeights(
  * Enlarges an interleaved float picture with bilinear interpolation, pixel centres aligned
  * (edges clamp). Returns floats on the input's scale.
  */
-export function enlargeBilinear(
-  source: Float32Array,
-  sourceWidth: number,
-  sourceHeight: number,
-  width: number,
-  height: number,
-  channels: number,
-): Float32Array {
+export const enlargeBilinear: Resample = (...args) => {
+  const [, , , width, height, channels] = args;
   const result = new Float32Array(width * height * channels);
-  enlargeBilinearRows(source, sourceWidth, sourceHeight, width, height, channels, (y, row) =>
-    result.set(row, y * width * channels),
-  );
+  enlargeBilinearRows(...args, (y, row) => result.set(row, y * width * channels));
   return result;
-}
+};
 
 /**
  * `enlargeBilinear` one output row at a time (the same values), handed to `visit` in a buffer
  * reused for every row: enlarging to a 49 MP picture then needs no full-size float array.
  */
 export function enlargeBilinearRows(
-  source: Float32Array,
-  sourceWidth: number,
-  sourceHeight: number,
-  width: number,
-  height: number,
-  channels: number,
-  visit: (y: number, row: Float32Array) => void,
+  ...args: [...ResampleArgs, visit: (y: number, row: Float32Array) => void]
 ): void {
+  const [source, sourceWidth, sourceHeight, width, height, channels, visit] = args;
   const row = new Float32Array(width * channels);
   const x0 = new Int32Array(width);
   const x1 = new Int32Array(width);
