@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import { openTestStack } from '@bgremover/test-kit';
+import { openTestStack, waitFor } from '@bgremover/test-kit';
 import { loadWorkerConfig, type RunningWorker, startConversionWorker } from '@bgremover/worker';
 import { loadApiConfig } from '../src/config.js';
 import { type ApiServer, buildApiServer } from '../src/server.js';
@@ -82,22 +82,23 @@ export async function postForm(
   };
 }
 
-/** Polls /v1/results/ until `finished`. */
+/** Polls /v1/results/ until `finished`; a timeout names the last answer. */
 export async function waitForResults(
   baseUrl: string,
   uuid: string,
   timeoutMs = 90_000,
 ): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const response = await fetch(`${baseUrl}/v1/results/`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ uuid }),
-    });
-    const body = (await response.json()) as Record<string, unknown>;
-    if (body.finished) return body;
-    if (Date.now() > deadline) throw new Error(`not finished: ${JSON.stringify(body)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  let last: Record<string, unknown> = {};
+  return waitFor(
+    async () => {
+      const response = await fetch(`${baseUrl}/v1/results/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ uuid }),
+      });
+      last = (await response.json()) as Record<string, unknown>;
+      return last.finished ? last : undefined;
+    },
+    { timeoutMs, intervalMs: 200, what: () => `results; not finished: ${JSON.stringify(last)}` },
+  );
 }

@@ -7,8 +7,8 @@ export interface WaitForOptions {
   timeoutMs?: number;
   /** Polls this often (100 ms unless given). */
   intervalMs?: number;
-  /** Names what it waits for in the timeout's message. */
-  what?: string;
+  /** Names what it waits for in the timeout's message (a function is asked at the timeout). */
+  what?: string | (() => string);
 }
 
 /**
@@ -28,8 +28,10 @@ export async function waitFor<T>(
   for (;;) {
     const value = await probe();
     if (value) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) {
+      const named = typeof what === 'function' ? what() : what;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${named}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }

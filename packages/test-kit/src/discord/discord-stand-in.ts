@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { SnowflakeUtil } from 'discord.js';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { waitFor } from '../wait-for.js';
 
 /**
  * A loopback stand-in for Discord, driven by the real discord.js client and REST client: a JSON
@@ -329,19 +330,17 @@ export class DiscordStandIn {
   }
 
   /** Waits until `probe` returns a value, polling the recorded requests. */
-  async waitFor<T>(probe: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = probe();
-      if (value) return value;
-      if (Date.now() > deadline) {
+  waitFor<T>(probe: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
+    return waitFor(probe, {
+      timeoutMs,
+      intervalMs: 50,
+      what: () => {
         const seen = this.requests
           .map((r) => `${r.method} ${r.path} ${r.status}${r.code ? ` (${r.code})` : ''}`)
           .join('\n');
-        throw new Error(`timed out waiting; requests so far:\n${seen}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+        return `a matching request; requests so far:\n${seen}`;
+      },
+    });
   }
 
   async close(): Promise<void> {
