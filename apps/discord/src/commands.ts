@@ -5,7 +5,9 @@ import {
   ContextMenuCommandBuilder,
   InteractionContextType,
   type RESTPostAPIApplicationCommandsJSONBody,
+  type SlashCommandAttachmentOption,
   SlashCommandBuilder,
+  type SlashCommandStringOption,
 } from 'discord.js';
 
 export const SLASH_COMMAND_NAME = 'removebg';
@@ -58,50 +60,59 @@ export function slashCommand(
   const command = new SlashCommandBuilder()
     .setName(SLASH_COMMAND_NAME)
     .setDescription('Remove the background from a picture or a video clip')
-    .addAttachmentOption((option) =>
-      option
-        .setName(slashOptions.file)
-        .setDescription('The picture or clip (or give a url instead)')
-        .setFileTypes('image', 'video'),
+    .addAttachmentOption(
+      mediaOption(slashOptions.file, 'The picture or clip (or give a url instead)'),
     )
-    .addStringOption((option) =>
-      option
-        .setName(slashOptions.url)
-        .setDescription('A link to the picture or clip, instead of a file')
-        .setMaxLength(2000),
+    .addStringOption(
+      textOption(slashOptions.url, 'A link to the picture or clip, instead of a file', 2000),
     )
-    .addStringOption((option) =>
-      option
-        .setName(slashOptions.model)
-        .setDescription('Segmentation model (default: the server default)')
-        .addChoices(...modelNames.slice(0, 25).map((name) => ({ name, value: name }))),
+    .addStringOption(
+      choiceOption(
+        slashOptions.model,
+        'Segmentation model (default: the server default)',
+        modelNames.slice(0, 25),
+      ),
     )
-    .addStringOption((option) =>
-      option
-        .setName(slashOptions.format)
-        .setDescription('Output format for videos')
-        .addChoices(...videoFormats.map((name) => ({ name, value: name }))),
-    )
+    .addStringOption(choiceOption(slashOptions.format, 'Output format for videos', videoFormats))
     .addBooleanOption((option) =>
       option.setName(slashOptions.alphaMatting).setDescription('Refine soft edges (slower)'),
     )
     .addBooleanOption((option) =>
       option.setName(slashOptions.onlyMask).setDescription('Return the black-and-white mask only'),
     )
-    .addStringOption((option) =>
-      option
-        .setName(slashOptions.bgColor)
-        .setDescription('Background colour instead of transparency, e.g. #00ff00')
-        .setMaxLength(9),
+    .addStringOption(
+      textOption(
+        slashOptions.bgColor,
+        'Background colour instead of transparency, e.g. #00ff00',
+        9,
+      ),
     )
-    .addAttachmentOption((option) =>
-      option
-        .setName(slashOptions.bgImage)
-        .setDescription('Background picture to put behind the subject')
-        .setFileTypes('image', 'video'),
+    .addAttachmentOption(
+      mediaOption(slashOptions.bgImage, 'Background picture to put behind the subject'),
     )
     .toJSON();
   return pinContexts(command, scope, true);
+}
+
+/** An attachment option whose picker shows only pictures and videos. */
+function mediaOption(name: string, description: string) {
+  return (option: SlashCommandAttachmentOption) =>
+    option.setName(name).setDescription(description).setFileTypes('image', 'video');
+}
+
+/** A free-text option of at most `maxLength` characters. */
+function textOption(name: string, description: string, maxLength: number) {
+  return (option: SlashCommandStringOption) =>
+    option.setName(name).setDescription(description).setMaxLength(maxLength);
+}
+
+/** A text option limited to `values` (each shown as itself). */
+function choiceOption(name: string, description: string, values: readonly string[]) {
+  return (option: SlashCommandStringOption) =>
+    option
+      .setName(name)
+      .setDescription(description)
+      .addChoices(...values.map((value) => ({ name: value, value })));
 }
 
 /** The message context menu entry "Remove background". In servers (and DMs with the bot). */
