@@ -84,6 +84,49 @@ const BOOLEAN_OPTIONS = [
 ] as const;
 type BooleanOption = (typeof BOOLEAN_OPTIONS)[number];
 
+/** The options that take a value, by long name. */
+const STRING_OPTIONS = [
+  'output',
+  'model',
+  'alpha-fg',
+  'alpha-bg',
+  'alpha-erode',
+  'alpha-base-size',
+  'bg-type',
+  'bg-color',
+  'bg-color-value',
+  'bg-image',
+  'video-format',
+  'framerate',
+  'frame-limit',
+  'video-bg-color',
+  'bg-video',
+] as const;
+type StringOption = (typeof STRING_OPTIONS)[number];
+
+/** One-letter forms (`-o DIR`, `-q`, `-h`). */
+const SHORT_FORMS: Partial<Record<StringOption | BooleanOption, string>> = {
+  output: 'o',
+  quiet: 'q',
+  help: 'h',
+};
+
+type OptionSpec<T extends 'string' | 'boolean'> = { type: T; short?: string };
+
+/** What `parseArgs` is told: every option, each boolean also in its `--no-` form. */
+const REMOVE_OPTIONS = Object.fromEntries([
+  ...STRING_OPTIONS.map((name) => [name, spec('string', SHORT_FORMS[name])]),
+  ...BOOLEAN_OPTIONS.flatMap((name) => [
+    [name, spec('boolean', SHORT_FORMS[name])],
+    [`no-${name}`, spec('boolean', undefined)],
+  ]),
+]) as Record<StringOption, OptionSpec<'string'>> &
+  Record<BooleanOption | `no-${BooleanOption}`, OptionSpec<'boolean'>>;
+
+function spec<T extends 'string' | 'boolean'>(type: T, short: string | undefined): OptionSpec<T> {
+  return short === undefined ? { type } : { type, short };
+}
+
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
 const FALSE_WORDS = new Set(['false', '0', 'no', 'off']);
 /** The boolean flags' one-letter forms (alone in their argument, not grouped like -qh). */
@@ -107,13 +150,16 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   const flags = booleanValues(tokens);
   if (flags.help) return { kind: 'help' };
   if (positionals.length === 0) throw new UsageError('Give at least one file or folder.');
-  const params: ImageParamsInput = {
+  const shared = {
     model: values.model,
     alpha_matting: flags['alpha-matting'],
     alpha_fg: values['alpha-fg'],
     alpha_bg: values['alpha-bg'],
     alpha_erode: values['alpha-erode'],
     alpha_base_size: values['alpha-base-size'],
+  };
+  const params: ImageParamsInput = {
+    ...shared,
     only_mask: flags['only-mask'],
     bg_type:
       values['bg-type'] ??
@@ -122,12 +168,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   };
   const videoFormat = values['video-format'];
   const videoParams: VideoParamsInput = {
-    model: values.model,
-    alpha_matting: flags['alpha-matting'],
-    alpha_fg: values['alpha-fg'],
-    alpha_bg: values['alpha-bg'],
-    alpha_erode: values['alpha-erode'],
-    alpha_base_size: values['alpha-base-size'],
+    ...shared,
     video_format: videoFormat,
     framerate: values.framerate,
     frame_limit: values['frame-limit'],
@@ -229,37 +270,7 @@ function parseRemoveArgs(argv: readonly string[]) {
     allowPositionals: true,
     strict: true,
     tokens: true,
-    options: {
-      output: { type: 'string', short: 'o' },
-      model: { type: 'string' },
-      'alpha-matting': { type: 'boolean' },
-      'no-alpha-matting': { type: 'boolean' },
-      'alpha-fg': { type: 'string' },
-      'alpha-bg': { type: 'string' },
-      'alpha-erode': { type: 'string' },
-      'alpha-base-size': { type: 'string' },
-      'only-mask': { type: 'boolean' },
-      'no-only-mask': { type: 'boolean' },
-      'bg-type': { type: 'string' },
-      'bg-color': { type: 'string' },
-      'bg-color-value': { type: 'string' },
-      'bg-image': { type: 'string' },
-      'video-format': { type: 'string' },
-      framerate: { type: 'string' },
-      'frame-limit': { type: 'string' },
-      'video-bg-color': { type: 'string' },
-      'video-bg-color-enabled': { type: 'boolean' },
-      'no-video-bg-color-enabled': { type: 'boolean' },
-      'bg-video': { type: 'string' },
-      quiet: { type: 'boolean', short: 'q' },
-      'no-quiet': { type: 'boolean' },
-      progress: { type: 'boolean' },
-      'no-progress': { type: 'boolean' },
-      debug: { type: 'boolean' },
-      'no-debug': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-      'no-help': { type: 'boolean' },
-    },
+    options: REMOVE_OPTIONS,
   });
 }
 

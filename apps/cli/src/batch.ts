@@ -165,14 +165,26 @@ async function processOne(
   } catch (error) {
     throw new OutputError(output.path, error);
   }
+  return success(input, output.path, result, started, output.shortened);
+}
+
+/** A file's success outcome: where its result went, the model, the time since `started`. */
+function success(
+  input: string,
+  output: string,
+  result: { model: string; warnings: string[]; frames?: number },
+  started: number,
+  shortened: boolean,
+): FileOutcome {
   return {
     input,
     ok: true,
-    output: output.path,
+    output,
     model: result.model,
     ms: performance.now() - started,
     warnings: result.warnings,
-    shortened: output.shortened,
+    ...(result.frames === undefined ? {} : { frames: result.frames }),
+    shortened,
   };
 }
 
@@ -243,16 +255,7 @@ async function processVideo(
       framesBar.update(result.frames);
       bars.update(); // draw the finished bar before it is removed
     }
-    return {
-      input,
-      ok: true,
-      output: result.path,
-      model: result.model,
-      ms: performance.now() - started,
-      warnings: result.warnings,
-      frames: result.frames,
-      shortened: output.shortened,
-    };
+    return success(input, result.path, result, started, output.shortened);
   } finally {
     if (framesBar) {
       framesBar.stop();

@@ -134,12 +134,7 @@ export function imageOutputTarget(
   outputDir: string | undefined,
   onlyMask: boolean,
 ): OutputTarget {
-  return {
-    folder: outputDir ?? dirname(input),
-    stem: basename(input, extname(input)),
-    suffix: onlyMask ? '_mask' : '_processed',
-    extension: '.png',
-  };
+  return besideOrIn(input, outputDir, onlyMask ? '_mask' : '_processed', '.png');
 }
 
 /** Where a video's result goes: `<stem>_processed.<ext>` (mattekey: `<stem>_matte.mp4`). */
@@ -148,11 +143,22 @@ export function videoOutputTarget(
   outputDir: string | undefined,
   format: VideoFormat,
 ): OutputTarget {
+  const suffix = format === 'mattekey' ? '_matte' : '_processed';
+  return besideOrIn(input, outputDir, suffix, `.${containerOf(format).extension}`);
+}
+
+/** The input's stem with `suffix` and `extension`, in `outputDir` or beside the input. */
+function besideOrIn(
+  input: string,
+  outputDir: string | undefined,
+  suffix: string,
+  extension: string,
+): OutputTarget {
   return {
     folder: outputDir ?? dirname(input),
     stem: basename(input, extname(input)),
-    suffix: format === 'mattekey' ? '_matte' : '_processed',
-    extension: `.${containerOf(format).extension}`,
+    suffix,
+    extension,
   };
 }
 
