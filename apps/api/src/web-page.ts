@@ -12,6 +12,7 @@ import {
 } from '@bgremover/core/contract';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { FormField, FormSchema } from '../web/api-types.js';
 import type { ApiContext } from './context.js';
 
 /**
@@ -21,27 +22,8 @@ import type { ApiContext } from './context.js';
  * zod schemas), the installed models and, when the operator set one, the page's API key.
  */
 
-/** One form control of the page, derived from a parameter of the zod schemas. */
-export type FormField =
-  | { name: string; kind: 'boolean'; default: boolean }
-  | { name: string; kind: 'integer'; default?: number; minimum: number; maximum: number }
-  | { name: string; kind: 'enum'; default: string; options: string[] }
-  | { name: string; kind: 'color'; default: string }
-  | { name: string; kind: 'model' };
-
-/** What `GET /v1/form-schema` answers. */
-export interface FormSchema {
-  image: FormField[];
-  video: FormField[];
-  /** Models a request may name here: installed, or standing in by MODEL_SUBSTITUTES. */
-  models: { name: string; description: string; runs: string }[];
-  /** What runs when a request names no model. */
-  default_model: string;
-  /** File name endings the API treats as video when the browser gives no type. */
-  video_extensions: string[];
-  /** The operator's key for the page (WEB_PAGE_API_KEY), or null: the person types theirs. */
-  page_api_key: string | null;
-}
+/** The page's form, as the server sends it: one declaration, shared with the page's script. */
+export type { FormField, FormSchema };
 
 type JsonProperty = {
   type?: string;

@@ -4,40 +4,7 @@
  * POST /v1/results/ and shows the queue place, the progress and the result. Every string from
  * the server goes into the page as text (textContent, attributes), never as HTML.
  */
-export {};
-
-/** A form control, as web-page.ts (FormField) describes it. */
-type FormField =
-  | { name: string; kind: 'boolean'; default: boolean }
-  | { name: string; kind: 'integer'; default?: number; minimum: number; maximum: number }
-  | { name: string; kind: 'enum'; default: string; options: string[] }
-  | { name: string; kind: 'color'; default: string }
-  | { name: string; kind: 'model' };
-
-interface FormSchema {
-  image: FormField[];
-  video: FormField[];
-  models: { name: string; description: string; runs: string }[];
-  default_model: string;
-  video_extensions: string[];
-  page_api_key: string | null;
-}
-
-interface Results {
-  files: { url: string; filename: string }[];
-  failed: { filename: string; error: string }[];
-  finished: boolean;
-  queue_count: number;
-  errors: string[];
-  warnings: string[];
-  progress?: {
-    filename: string;
-    stage: string;
-    percent: number;
-    frames_done?: number;
-    frames_total?: number;
-  }[];
-}
+import type { FormField, FormSchema, ResultsBody as Results } from './api-types.js';
 
 type Kind = 'image' | 'video';
 

@@ -5,6 +5,7 @@ import {
   resultDownloadPath,
 } from '@bgremover/jobs';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FileProgress, ResultsBody } from '../../web/api-types.js';
 import { type ApiContext, errorBody } from '../context.js';
 import { replyQueueUnavailable } from '../queue-unavailable.js';
 import { guardedParts, replyAndClose, UploadAbortedError, UploadGuard } from '../upload-guard.js';
@@ -12,31 +13,8 @@ import { guardedParts, replyAndClose, UploadAbortedError, UploadGuard } from '..
 /** The request ids /v1/convert/ issues: randomUUID()'s lowercase 8-4-4-4-12 form. */
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The protocol's `/v1/results/` answer. */
-export interface ResultsBody {
-  files: { url: string; filename: string }[];
-  failed: { filename: string; error: string }[];
-  finished: boolean;
-  queue_count: number;
-  errors: string[];
-  /** Ours, beyond the protocol: notes per finished file (e.g. which model ran instead of another). */
-  warnings: string[];
-  /**
-   * Ours, beyond the protocol: how each started file of an unfinished request is getting on, as its
-   * worker reports it (stage, percent, and frames for videos). Absent when there is none to
-   * report, so a finished request's body is the protocol's plus `warnings`.
-   */
-  progress?: FileProgress[];
-}
-
-/** One started file's progress, from its job (`job.updateProgress` in the worker). */
-export interface FileProgress {
-  filename: string;
-  stage: string;
-  percent: number;
-  frames_done?: number;
-  frames_total?: number;
-}
+/** The shapes of the answer: one declaration, shared with the web page's script. */
+export type { FileProgress, ResultsBody };
 
 /**
  * `POST /v1/results/` (uuid as a form field, multipart field, JSON or query): the finished files
