@@ -22,6 +22,7 @@ import { requireModelName } from '../src/models/provision.js';
 import type { ModelName } from '../src/models/registry.js';
 import { getModelSpec } from '../src/models/registry.js';
 import { loadModel, releaseModels } from '../src/models/sessions.js';
+import { median } from './bench-support.js';
 
 const config = loadCoreConfig();
 const batches = (process.env.BENCH_BATCHES ?? '1,4,16').split(',').map(Number);
@@ -57,12 +58,6 @@ async function inputFrames(name: ModelName, count: number): Promise<Float32Array
     }),
   );
   return Array.from({ length: count }, (_, index) => distinct[index % distinct.length]!);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 async function main(): Promise<void> {

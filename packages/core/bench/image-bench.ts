@@ -20,6 +20,7 @@ import {
   removeImageBackground,
   requireModelName,
 } from '../src/index.js';
+import { median, noisyJpeg } from './bench-support.js';
 
 const sizes = [
   { label: '0.3 MP', width: 640, height: 480 },
@@ -32,30 +33,9 @@ const config = loadCoreConfig();
 const modelName: ModelName = requireModelName(process.env.BENCH_MODEL ?? 'u2netp');
 const photo = fileURLToPath(new URL('../../../fixtures/images/astronaut.png', import.meta.url));
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
 async function makeJpeg(width: number, height: number): Promise<Buffer> {
   // A real photo scaled up, with a little noise so the JPEG is not unrealistically smooth.
-  const noise = await sharp({
-    create: {
-      width,
-      height,
-      channels: 3,
-      background: '#000000',
-      noise: { type: 'gaussian', mean: 0, sigma: 6 },
-    },
-  })
-    .raw()
-    .toBuffer();
-  return sharp(photo)
-    .resize(width, height, { fit: 'cover' })
-    .composite([{ input: noise, raw: { width, height, channels: 3 }, blend: 'overlay' }])
-    .jpeg({ quality: 90 })
-    .toBuffer();
+  return noisyJpeg(sharp(photo).resize(width, height, { fit: 'cover' }), width, height);
 }
 
 async function bareInferenceMs(): Promise<number> {

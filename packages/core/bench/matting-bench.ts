@@ -26,6 +26,7 @@ import {
   releaseModels,
   removeImageBackground,
 } from '../src/index.js';
+import { median } from './bench-support.js';
 
 /** Issue #3's target: matting a 1000 px photo with a typical trimap adds at most this. */
 const TARGET_ADDED_MS = 1500;
@@ -51,12 +52,6 @@ interface Measurement {
   phases: string;
   plainPeakMb: number;
   mattedPeakMb: number;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 function peakRssMb(): number {

@@ -19,7 +19,6 @@
 
 import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { cutOut } from '../src/image/compose.js';
@@ -32,6 +31,7 @@ import {
   type RawImage,
   removeImageBackground,
 } from '../src/index.js';
+import { fixture, median, noisyJpeg } from './bench-support.js';
 import { referencePng } from './reference-png.js';
 
 const runs = Number(process.env.BENCH_RUNS ?? 5);
@@ -43,16 +43,6 @@ const sizes = [
   { label: '12 MP', width: 4000, height: 3000 },
 ];
 const limits = { ratio: 1.1, endToEnd: 1.35 };
-
-function fixture(name: string): string {
-  return fileURLToPath(new URL(`../../../fixtures/images/${name}`, import.meta.url));
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
 async function timed<T>(count: number, run: () => Promise<T>): Promise<{ result: T; ms: number }> {
   let result = await run(); // warm-up
@@ -74,21 +64,7 @@ async function photoInput(
 ): Promise<Buffer> {
   const scaled = sharp(fixture(file)).resize(width, height, { fit: 'cover', kernel: 'lanczos3' });
   if (!camera) return scaled.png({ compressionLevel: 1 }).toBuffer();
-  const noise = await sharp({
-    create: {
-      width,
-      height,
-      channels: 3,
-      background: '#000000',
-      noise: { type: 'gaussian', mean: 0, sigma: 6 },
-    },
-  })
-    .raw()
-    .toBuffer();
-  return scaled
-    .composite([{ input: noise, raw: { width, height, channels: 3 }, blend: 'overlay' }])
-    .jpeg({ quality: 90 })
-    .toBuffer();
+  return noisyJpeg(scaled, width, height);
 }
 
 async function decode(png: Buffer): Promise<RawImage> {
@@ -113,6 +89,27 @@ interface Row {
   beforeMs: number;
 }
 
+/** libvips' PNG of the pixels at level 6 with adaptive filtering, the size to compare with. */
+function vipsLevel6(pixels: RawImage): Promise<Buffer> {
+  const raw = { raw: { width: pixels.width, height: pixels.height, channels: pixels.channels } };
+  return sharp(pixels.data, raw).png({ compressionLevel: 6, adaptiveFiltering: true }).toBuffer();
+}
+
+type Timed = { result: Buffer; ms: number };
+
+/** A table row: each encoder's PNG size, and the timed ones' medians. */
+function row(label: string, ours: Timed, reference: Buffer, vips6: Buffer, before: Timed): Row {
+  return {
+    case: label,
+    ours: ours.result.length,
+    ourMs: ours.ms,
+    reference: reference.length,
+    vips6: vips6.length,
+    before: before.result.length,
+    beforeMs: before.ms,
+  };
+}
+
 /** Cuts the photo out (the production path: removeImageBackground) and measures its PNG. */
 async function measureCutOut(input: Buffer, label: string, count: number): Promise<Row> {
   const options = { config };
@@ -127,10 +124,7 @@ async function measureCutOut(input: Buffer, label: string, count: number): Promi
   await expectPixels(ours.result, pixels, `${label}: ours`);
   const reference = referencePng(pixels.data, pixels.width, pixels.height, 4);
   await expectPixels(reference, pixels, `${label}: reference`);
-  const raw = { raw: { width: pixels.width, height: pixels.height, channels: 4 as const } };
-  const vips6 = await sharp(pixels.data, raw)
-    .png({ compressionLevel: 6, adaptiveFiltering: true })
-    .toBuffer();
+  const vips6 = await vipsLevel6(pixels);
   // Before: the colour cleared under alpha 0, then libvips joining the mask and writing the PNG.
   const cleared = Buffer.from(photo.data);
   for (let pixel = 0; pixel < mask.length; pixel++) {
@@ -144,15 +138,7 @@ async function measureCutOut(input: Buffer, label: string, count: number): Promi
       .toBuffer(),
   );
   await expectPixels(before.result, pixels, `${label}: before`);
-  return {
-    case: label,
-    ours: ours.result.length,
-    ourMs: ours.ms,
-    reference: reference.length,
-    vips6: vips6.length,
-    before: before.result.length,
-    beforeMs: before.ms,
-  };
+  return row(label, ours, reference, vips6, before);
 }
 
 /** The subject over an opaque colour: RGB, measured against the standard PNG of that RGB. */
@@ -167,22 +153,12 @@ async function measureOverColour(input: Buffer, label: string): Promise<Row> {
   const reference = referencePng(pixels.data, pixels.width, pixels.height, 3);
   await expectPixels(reference, pixels, `${label}: reference`);
   const raw = { raw: { width: pixels.width, height: pixels.height, channels: 3 as const } };
-  const vips6 = await sharp(pixels.data, raw)
-    .png({ compressionLevel: 6, adaptiveFiltering: true })
-    .toBuffer();
+  const vips6 = await vipsLevel6(pixels);
   const before = await timed(runs, () =>
     sharp(pixels.data, raw).png({ compressionLevel: 1, adaptiveFiltering: false }).toBuffer(),
   );
   const ours = await timed(runs, () => encodePng(pixels));
-  return {
-    case: label,
-    ours: ours.result.length,
-    ourMs: ours.ms,
-    reference: reference.length,
-    vips6: vips6.length,
-    before: before.result.length,
-    beforeMs: before.ms,
-  };
+  return row(label, ours, reference, vips6, before);
 }
 
 const kb = (bytes: number) => (bytes / 1024).toFixed(0);

@@ -15,13 +15,12 @@
  * model-size runs go first, so their peak RSS is not raised by the full-size runs').
  */
 
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { promisify } from 'node:util';
+import { makeLavfiClip } from '@bgremover/test-kit/lavfi-clip';
 import * as ort from 'onnxruntime-node';
 import {
   containerOf,
@@ -32,8 +31,8 @@ import {
   removeVideoBackground,
   requireModelName,
 } from '../src/index.js';
+import { median } from './bench-support.js';
 
-const run = promisify(execFile);
 const config = loadCoreConfig();
 const modelName: ModelName = requireModelName(process.env.BENCH_MODEL ?? 'u2netp');
 const format = parseVideoParams({ video_format: process.env.BENCH_FORMAT ?? 'mov' }).video_format;
@@ -58,12 +57,6 @@ const sizes = (process.env.BENCH_SIZES ?? '720p,1080p').split(',').map((label) =
   return { label: label.trim(), width: size[0], height: size[1] };
 });
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
 /** A moving test pattern with a bouncing disc over it and a sine track, H.264 + AAC. */
 async function makeClip(
   dir: string,
@@ -72,41 +65,17 @@ async function makeClip(
   rate: number,
   length: number,
 ): Promise<string> {
-  const path = join(dir, `clip-${width}x${height}-${rate}-${length}.mp4`);
   const disc = Math.round(height / 3);
-  await run('ffmpeg', [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=s=${width}x${height}:r=${rate}:d=${length}`,
-    '-f',
-    'lavfi',
-    '-i',
-    `color=c=0xd02020:s=${disc}x${disc}:r=${rate}:d=${length},format=rgba,geq=r='r(X,Y)':g='g(X,Y)':b='b(X,Y)':a='if(lt(hypot(X-${disc / 2},Y-${disc / 2}),${disc / 2}),255,0)'`,
-    '-f',
-    'lavfi',
-    '-i',
-    `sine=frequency=440:duration=${length}`,
-    '-filter_complex',
-    `[0:v][1:v]overlay=x='(W-w)/2+(W-w)/2*sin(t)':y='(H-h)/2',format=yuv420p[v]`,
-    '-map',
-    '[v]',
-    '-map',
-    '2:a',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'veryfast',
-    '-c:a',
-    'aac',
-    '-shortest',
-    path,
-  ]);
-  return path;
+  const r = disc / 2;
+  return makeLavfiClip(join(dir, `clip-${width}x${height}-${rate}-${length}.mp4`), {
+    video: [
+      `testsrc2=s=${width}x${height}:r=${rate}:d=${length}[pattern]`,
+      `color=c=0xd02020:s=${disc}x${disc}:r=${rate}:d=${length},format=rgba,geq=r='r(X,Y)':g='g(X,Y)':b='b(X,Y)':a='if(lt(hypot(X-${r},Y-${r}),${r}),255,0)'[disc]`,
+      `[pattern][disc]overlay=x='(W-w)/2+(W-w)/2*sin(t)':y='(H-h)/2'`,
+    ].join(';'),
+    audio: `sine=frequency=440:duration=${length}`,
+    preset: 'veryfast',
+  });
 }
 
 /**

@@ -26,16 +26,23 @@ const fixtures = useVideoFixtures('video');
 
 const base = { model: 'u2netp' } as const;
 
-function run(params: VideoParamsInput, name: string, extra: Record<string, unknown> = {}) {
+/** Removes the background of `input` (u2netp unless `params` says) into the work folder's `name`. */
+function runOn(
+  input: string,
+  params: VideoParamsInput,
+  name: string,
+  extra: Record<string, unknown> = {},
+) {
   return removeVideoBackground(
-    fixtures.source,
+    input,
     { ...base, ...params },
-    {
-      config: fixtures.config,
-      outputPath: join(fixtures.work.path, name),
-      ...extra,
-    },
+    { config: fixtures.config, outputPath: join(fixtures.work.path, name), ...extra },
   );
+}
+
+/** `runOn` the fixture clip. */
+function run(params: VideoParamsInput, name: string, extra: Record<string, unknown> = {}) {
+  return runOn(fixtures.source, params, name, extra);
 }
 
 /** Source frames to check: first, middle, last. */
@@ -317,11 +324,7 @@ describe('removeVideoBackground: frames, rate, colour and hooks', () => {
 describe('removeVideoBackground: size and rate policies', () => {
   it('GIF: at most 15 fps and 640 px on the longer side by default', async () => {
     const input = await makePattern(fixtures.work.path, 1280, 720, 30, 1);
-    const result = await removeVideoBackground(
-      input,
-      { ...base, video_format: 'gif', frame_limit: 3 },
-      { config: fixtures.config, outputPath: join(fixtures.work.path, 'policy.gif') },
-    );
+    const result = await runOn(input, { video_format: 'gif', frame_limit: 3 }, 'policy.gif');
     expect([result.width, result.height, result.fps, result.frames]).toEqual([640, 360, 15, 3]);
     const report = await ffprobe(result.path);
     const { video } = streamsOf(report);
@@ -333,11 +336,7 @@ describe('removeVideoBackground: size and rate policies', () => {
 
   it('H.264 outputs of an odd-sized source lose one pixel column and row, with a warning', async () => {
     const input = await makePattern(fixtures.work.path, 161, 121, 10, 0.5);
-    const result = await removeVideoBackground(
-      input,
-      { ...base, video_format: 'mattekey', frame_limit: 2 },
-      { config: fixtures.config, outputPath: join(fixtures.work.path, 'odd.mp4') },
-    );
+    const result = await runOn(input, { video_format: 'mattekey', frame_limit: 2 }, 'odd.mp4');
     expect([result.width, result.height]).toEqual([160, 120]);
     expect(result.warnings.join(' ')).toContain('H.264 needs an even size');
     const { video } = streamsOf(await ffprobe(result.path));
@@ -348,10 +347,10 @@ describe('removeVideoBackground: size and rate policies', () => {
 describe('removeVideoBackground: inputs', () => {
   it.each(['mov', 'webm', 'mkv', 'avi', 'gif'] as const)('reads %s input', async (container) => {
     const input = await makeClip(fixtures.work.path, container, { seconds: 0.5 });
-    const result = await removeVideoBackground(
+    const result = await runOn(
       input,
-      { ...base, video_format: 'mattekey', frame_limit: 2 },
-      { config: fixtures.config, outputPath: join(fixtures.work.path, `from-${container}.mp4`) },
+      { video_format: 'mattekey', frame_limit: 2 },
+      `from-${container}.mp4`,
     );
     expect(result.frames).toBe(2);
     expect(result.audio).toBe(container !== 'gif');
