@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { buildApiServer, loadApiConfig } from '@bgremover/api';
 import { loadWorkerConfig, startConversionWorker } from '@bgremover/worker';
+import { convertFile, pollResults } from './api-client.js';
 import { ensureRedis, freePort } from './redis.js';
 
 const execFileAsync = promisify(execFile);
@@ -66,43 +67,14 @@ async function makeClip(dir: string): Promise<string> {
   return clip;
 }
 
+/** Sends the file at `file` as `name` with `fields`, using the demo key. */
 async function submit(
   baseUrl: string,
   fields: Record<string, string>,
   file: string,
   name: string,
 ): Promise<string> {
-  const form = new FormData();
-  for (const [key, value] of Object.entries(fields)) form.append(key, value);
-  form.append('files', new Blob([await readFile(file)]), name);
-  const response = await fetch(`${baseUrl}/v1/convert/`, {
-    method: 'POST',
-    body: form,
-    headers: { authorization: API_KEY },
-  });
-  const body = (await response.json()) as { uuid?: string; error?: string };
-  if (!body.uuid) throw new Error(`convert refused ${name}: ${body.error}`);
-  return body.uuid;
-}
-
-interface Results {
-  files: { url: string; filename: string }[];
-  errors: string[];
-  warnings: string[];
-  finished: boolean;
-  queue_count: number;
-}
-
-async function poll(baseUrl: string, uuid: string): Promise<Results> {
-  for (;;) {
-    const response = await fetch(`${baseUrl}/v1/results/`, {
-      method: 'POST',
-      body: new URLSearchParams({ uuid }),
-    });
-    const body = (await response.json()) as Results;
-    if (body.finished) return body;
-    await new Promise((resolveTimer) => setTimeout(resolveTimer, 500));
-  }
+  return convertFile(baseUrl, API_KEY, fields, await readFile(file), name);
 }
 
 async function main(): Promise<number> {
@@ -150,7 +122,7 @@ async function main(): Promise<number> {
     say(`POST /v1/convert/ clip.mp4 (video_format=webm) -> uuid ${videoUuid}`);
     await mkdir(outDir, { recursive: true });
     for (const uuid of [imageUuid, videoUuid]) {
-      const results = await poll(baseUrl, uuid);
+      const results = await pollResults(baseUrl, uuid);
       for (const error of results.errors) {
         failures++;
         say(`  failed: ${error}`);
