@@ -2,7 +2,8 @@
  * The test kit's light part (no chat stand-ins, no mounts): Redis, queue names, the stack and
  * worker-process harness, waitFor and the clip maker. The rest are subpaths:
  * `@bgremover/test-kit/discord/stand-in`, `/slack/stand-in`, `/slack/signed-requests`,
- * `/redis-server`, `/tmpfs`, and `/vitest-setup` for vitest's `globalSetup`.
+ * `/redis-server`, `/tmpfs`, `/redis` (`ensureRedis` alone, for scripts run outside vitest such
+ * as the benchmarks), and `/vitest-setup` for vitest's `globalSetup`.
  */
 export { type LavfiClipOptions, makeLavfiClip } from './lavfi-clip.js';
 export { freshQueueName } from './queue-names.js';
