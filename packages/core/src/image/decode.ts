@@ -1,7 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { BgRemoverError } from '../errors.js';
-import { acceptedImageFormats, type InputRole, mainInput } from './accepted-input.js';
+import {
+  acceptedImageFormats,
+  emptyInputError,
+  type InputRole,
+  mainInput,
+} from './accepted-input.js';
 import { sniffFileType } from './sniff.js';
 
 export { acceptedImageFormats };
@@ -39,10 +44,8 @@ export async function inspectImage(
   maxPixels: number,
   role: InputRole = mainInput,
 ): Promise<InspectedImage> {
+  if (bytes.length === 0) throw emptyInputError(role);
   const { label, field } = role;
-  if (bytes.length === 0) {
-    throw new BgRemoverError('empty_input', `${label} is empty (0 bytes)`, { field });
-  }
   let metadata: Metadata;
   try {
     metadata = await sharp(bytes, { limitInputPixels: false }).metadata();

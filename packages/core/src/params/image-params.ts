@@ -6,6 +6,18 @@ import { formBoolean, formEnum, formHexColor, formInteger } from './form-fields.
 export const CONVERT_TO_IMAGE = 'image-backgroundremover';
 export const CONVERT_TO_VIDEO = 'video-backgroundremover';
 
+/**
+ * The `convert_to` field of a parameter table: `value` or left out (then `value`); anything else
+ * is refused as not for `kind` (images, videos).
+ */
+export function convertToField<const Value extends string>(value: Value, kind: string) {
+  return z
+    .literal(value, {
+      error: (issue) => `must be ${value} for ${kind} (got ${JSON.stringify(issue.input)})`,
+    })
+    .default(value);
+}
+
 export const backgroundTypes = ['transparent', 'color', 'image'] as const;
 export type BackgroundType = (typeof backgroundTypes)[number];
 
@@ -49,12 +61,7 @@ export function checkThresholdOrder(
 /** The protocol's "Image Processing Parameters" table, with its defaults and ranges. */
 export const imageParamsSchema = z
   .object({
-    convert_to: z
-      .literal(CONVERT_TO_IMAGE, {
-        error: (issue) =>
-          `must be ${CONVERT_TO_IMAGE} for images (got ${JSON.stringify(issue.input)})`,
-      })
-      .default(CONVERT_TO_IMAGE),
+    convert_to: convertToField(CONVERT_TO_IMAGE, 'images'),
     model: modelField,
     ...alphaMattingFields,
     only_mask: formBoolean(false),

@@ -4,6 +4,7 @@ import {
   alphaMattingFields,
   CONVERT_TO_VIDEO,
   checkThresholdOrder,
+  convertToField,
   modelField,
 } from './image-params.js';
 
@@ -34,12 +35,7 @@ export function videoBackgroundOf(format: VideoFormat): 'image' | 'video' | unde
 /** The protocol's "Video Processing Parameters" table, with its defaults and ranges. */
 export const videoParamsSchema = z
   .object({
-    convert_to: z
-      .literal(CONVERT_TO_VIDEO, {
-        error: (issue) =>
-          `must be ${CONVERT_TO_VIDEO} for videos (got ${JSON.stringify(issue.input)})`,
-      })
-      .default(CONVERT_TO_VIDEO),
+    convert_to: convertToField(CONVERT_TO_VIDEO, 'videos'),
     model: modelField,
     video_format: formEnum(videoFormats, 'mov'),
     ...alphaMattingFields,

@@ -4,6 +4,7 @@ import { normalizeForModel, resizeForModel } from '../image/model-input.js';
 import type { ThreadedModel } from '../inference/inference-thread.js';
 import type { Rgba } from '../params/color.js';
 import { type VideoParams, videoBackgroundOf } from '../params/video-params.js';
+import { runFrameLoop } from './frame-loop.js';
 import type { FramePlan } from './frame-plan.js';
 import type { FrameReader } from './frame-reader.js';
 import type { FrameWriter } from './frame-writer.js';
@@ -116,35 +117,28 @@ export async function streamModelSizeFrames(
     group.length === 1 && group[0] ? [await model.predict(group[0])] : model.predictBatch(group);
   let frames = 0;
   let inference = 0;
-  let writing: Promise<void> = Promise.resolve();
-  let predicting: Promise<unknown> = Promise.resolve();
-  try {
+  await runFrameLoop(async (inFlight) => {
     let group = await readGroup();
     while (group.length > 0) {
       options.signal?.throwIfAborted();
       const started = performance.now();
       const running = predictGroup(group);
-      predicting = running;
+      inFlight.model = running;
       const next = readGroup();
       next.catch(() => undefined);
       const masks = await running;
       inference += performance.now() - started;
-      await writing;
-      writing = (async () => {
+      await inFlight.writing;
+      inFlight.writing = (async () => {
         for (const mask of masks) {
           await writer.write(mask);
           frames++;
           options.onProgress?.({ framesDone: frames, framesTotal: plan.expectedFrames });
         }
       })();
-      writing.catch(() => undefined);
+      inFlight.writing.catch(() => undefined);
       group = await next;
     }
-    await writing;
-  } catch (error) {
-    // As on the frames path: settle only once the model is idle.
-    await Promise.allSettled([predicting, writing]);
-    throw error;
-  }
+  });
   return { frames, inference };
 }

@@ -1,6 +1,6 @@
 import { open, stat } from 'node:fs/promises';
 import { BgRemoverError } from '../errors.js';
-import { type InputRole, mainInput } from '../image/accepted-input.js';
+import { emptyInputError, type InputRole, mainInput } from '../image/accepted-input.js';
 import { sniffFileType } from '../image/sniff.js';
 import { type ProbedStream, probeMedia } from './ffmpeg.js';
 
@@ -62,7 +62,7 @@ export async function probeVideo(
     throw new BgRemoverError('unsupported_input', `${label} does not exist (${path})`, { field });
   }
   if (size < 0) throw new BgRemoverError('unsupported_input', `${label} is not a file`, { field });
-  if (size === 0) throw new BgRemoverError('empty_input', `${label} is empty (0 bytes)`, { field });
+  if (size === 0) throw emptyInputError(role);
 
   const probed = await probeMedia(path).catch(async (error: Error) => {
     throw await unreadableError(path, role, error);

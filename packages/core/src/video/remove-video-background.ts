@@ -19,6 +19,7 @@ import {
 } from '../params/video-params.js';
 import { type BackgroundFrames, pictureBackground, videoBackground } from './backgrounds.js';
 import { composeFrameOver, composeFrameOverColor, cutoutFrame } from './compose-frame.js';
+import { runFrameLoop } from './frame-loop.js';
 import { frameModelInput, fullSizeFrameMask, type MaskRefiner } from './frame-mask.js';
 import { checkVideoLimits, type FramePlan, planFrames } from './frame-plan.js';
 import { type FrameReader, openFrameReader } from './frame-reader.js';
@@ -387,34 +388,26 @@ async function streamFrames(
   };
 
   let inference = 0;
-  let writing: Promise<void> = Promise.resolve();
-  let masking: Promise<unknown> = Promise.resolve();
-  try {
+  await runFrameLoop(async (inFlight) => {
     let current = await readPrepared();
     while (current) {
       options.signal?.throwIfAborted();
       const inferenceStart = performance.now();
       const predicting = model.predict(current.input);
-      masking = predicting;
+      inFlight.model = predicting;
       const reading = readPrepared();
       // Neither may reject unobserved while the other is awaited.
       predicting.catch(() => undefined);
       reading.catch(() => undefined);
       const small = await predicting;
       inference += performance.now() - inferenceStart;
-      await writing;
+      await inFlight.writing;
       const frame = current;
-      writing = postAndWrite(frame, small);
-      writing.catch(() => undefined);
+      inFlight.writing = postAndWrite(frame, small);
+      inFlight.writing.catch(() => undefined);
       current = await reading;
     }
-    await writing;
-  } catch (error) {
-    // Settle only once the model is idle: a caller that then closes the inference thread (a
-    // worker shutting down after an aborted job) must not cut a running inference short.
-    await Promise.allSettled([masking, writing]);
-    throw error;
-  }
+  });
   return { frames, inference };
 }
 
