@@ -18,7 +18,7 @@ async function closedPort(): Promise<number> {
 
 describe('whenRedisReady', () => {
   it('waits until a producer connection (no offline queue) can take commands', async () => {
-    const redis = new Redis(redisConnection(REDIS_URL, 'producer'));
+    const redis = new Redis(REDIS_URL, redisConnection(REDIS_URL, 'producer'));
     // Sent before the connection is up, a command is refused at once: the race a server avoids.
     await expect(redis.ping()).rejects.toThrow(/enableOfflineQueue/);
     await whenRedisReady(redis, REDIS_URL);
