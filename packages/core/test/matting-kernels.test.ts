@@ -15,6 +15,13 @@ import {
   UPPER_STENCIL_SIZE,
 } from '../src/matting/stencil-layout.js';
 import { wasmKernelsAvailable } from '../src/matting/wasm-kernels.js';
+import { seededRandom, texturedScene } from './matting-helpers.js';
+
+/** The kernels' trimap: sure foreground inside a wavy disc, unknown in an uneven band around it. */
+function band(x: number, y: number): number {
+  const d = Math.hypot(x - 27, y - 20) + 3 * Math.sin(x / 3);
+  return d < 9 ? 255 : d > 17 + (y % 4) ? 0 : 128;
+}
 
 /**
  * A textured picture with an irregular band (odd sizes, an odd number of unknowns, rows that
@@ -23,20 +30,7 @@ import { wasmKernelsAvailable } from '../src/matting/wasm-kernels.js';
 function bandSystem(): StencilSystem {
   const width = 57;
   const height = 43;
-  const image = new Float32Array(width * height * 3);
-  const trimap = new Uint8Array(width * height);
-  let seed = 11;
-  const random = () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
-  };
-  for (let i = 0; i < width * height; i++) {
-    const x = i % width;
-    const y = Math.floor(i / width);
-    for (let c = 0; c < 3; c++) image[i * 3 + c] = 0.1 + 0.8 * random();
-    const d = Math.hypot(x - 27, y - 20) + 3 * Math.sin(x / 3);
-    trimap[i] = d < 9 ? 255 : d > 17 + (y % 4) ? 0 : 128;
-  }
+  const { image, trimap } = texturedScene(width, height, { seed: 11, low: 0.1, spread: 0.8 }, band);
   // Unknown pixels on the picture's edge too, and an odd count (the vector kernels work in pairs).
   trimap[0] = 128;
   if (trimap.filter((value) => value === 128).length % 2 === 0) trimap[width * height - 1] = 128;
@@ -46,13 +40,8 @@ function bandSystem(): StencilSystem {
 }
 
 function randomVector(length: number, seed: number): Float64Array {
-  const values = new Float64Array(length);
-  let state = seed;
-  for (let i = 0; i < length; i++) {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    values[i] = state / 2147483648 - 0.5;
-  }
-  return values;
+  const random = seededRandom(seed);
+  return Float64Array.from({ length }, () => random() - 0.5);
 }
 
 function maxRelativeDifference(a: Float64Array, b: Float64Array): number {

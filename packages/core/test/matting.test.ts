@@ -11,6 +11,7 @@ import { solveConjugateGradient } from '../src/matting/conjugate-gradient.js';
 import { estimateForeground } from '../src/matting/foreground.js';
 import { buildMattingSystem } from '../src/matting/laplacian.js';
 import { buildTrimap, TRIMAP_FOREGROUND, TRIMAP_UNKNOWN } from '../src/matting/trimap.js';
+import { texturedScene } from './matting-helpers.js';
 
 afterAll(closeMattingWorker);
 
@@ -162,24 +163,17 @@ function invert3(m: number[][]): number[][] {
   ];
 }
 
+/** The solver tests' trimap: a sure disc, unknown in a ring whose width varies with x. */
+function ring(x: number, y: number): number {
+  const d = Math.hypot(x - 6, y - 5);
+  return d < 2.5 ? 255 : d > 5 + (x % 3) ? 0 : 128;
+}
+
 describe('closed-form matting solver', () => {
   // A small textured picture and an irregular trimap, so every kind of row occurs.
   const width = 14;
   const height = 11;
-  const image = new Float32Array(width * height * 3);
-  const trimap = new Uint8Array(width * height);
-  let seed = 3;
-  const rand = () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
-  };
-  for (let i = 0; i < width * height; i++) {
-    const x = i % width;
-    const y = Math.floor(i / width);
-    for (let c = 0; c < 3; c++) image[i * 3 + c] = 0.2 + 0.6 * rand();
-    const d = Math.hypot(x - 6, y - 5);
-    trimap[i] = d < 2.5 ? 255 : d > 5 + (x % 3) ? 0 : 128;
-  }
+  const { image, trimap } = texturedScene(width, height, { seed: 3, low: 0.2, spread: 0.6 }, ring);
   const epsilon = 1e-5;
 
   for (const preconditioner of [
@@ -331,13 +325,8 @@ describe('matteImage (worker thread)', () => {
     let ticks = 0;
     const timer = setInterval(() => ticks++, 5);
     const started = performance.now();
-    const result = await matteImage({
-      rgb,
-      mask,
-      width: 900,
-      height: 700,
-      params: { ...defaults, alpha_erode: 3 },
-    });
+    const params = { ...defaults, alpha_erode: 3 };
+    const result = await matteImage({ rgb, mask, width: 900, height: 700, params });
     const elapsed = performance.now() - started;
     clearInterval(timer);
     expect(result.stats.applied).toBe(true);
@@ -384,13 +373,8 @@ describe('matteImage (worker thread)', () => {
       }),
     ).rejects.toThrow('alpha_fg must be an integer from 0 to 255');
     const { rgb, mask } = diskPicture(60, 40);
-    const ok = await matteImage({
-      rgb,
-      mask,
-      width: 60,
-      height: 40,
-      params: { ...defaults, alpha_erode: 2 },
-    });
+    const params = { ...defaults, alpha_erode: 2 };
+    const ok = await matteImage({ rgb, mask, width: 60, height: 40, params });
     expect(ok.alpha.length).toBe(60 * 40);
   });
 });
