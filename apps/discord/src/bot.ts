@@ -1,13 +1,10 @@
 import {
-  logRedisErrors,
-  openConversionQueue,
+  openProducerConnections,
   openStorage,
   type RunningDeliveryWorker,
-  reconnectDelayMs,
   serviceLogger,
 } from '@bgremover/jobs';
 import { Client, Events, GatewayIntentBits, Partials } from 'discord.js';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { BotContext } from './bot-context.js';
 import { CONTEXT_MENU_NAME, SLASH_COMMAND_NAME } from './commands.js';
@@ -59,14 +56,9 @@ export async function startDiscordBot(
   options: { logger?: Logger } = {},
 ): Promise<RunningBot> {
   const logger = options.logger ?? serviceLogger('discord', config.logLevel);
-  const queue = openConversionQueue(config.jobs.redisUrl, config.jobs.queueName);
-  const redis = new Redis(config.jobs.redisUrl, {
-    maxRetriesPerRequest: 1,
-    retryStrategy: reconnectDelayMs,
-  });
   // Through a Redis outage: logged (once per 10 s), not printed as "Unhandled error event".
-  logRedisErrors(redis, logger, 'redis');
-  logRedisErrors(queue, logger, 'queue');
+  const connections = openProducerConnections(config.jobs, logger);
+  const { queue, redis } = connections;
   const client = new Client({
     intents: botIntents(config.reactionTrigger),
     partials: botPartials,
@@ -117,7 +109,7 @@ export async function startDiscordBot(
     await client.login(config.token);
     delivery = await startDiscordDelivery(config, { client, storage, redis, reply, logger });
   } catch (error) {
-    await Promise.allSettled([delivery?.close(), client.destroy(), queue.close(), redis.quit()]);
+    await Promise.allSettled([delivery?.close(), client.destroy(), connections.close()]);
     throw error;
   }
   const readyClient = await ready;
@@ -132,8 +124,7 @@ export async function startDiscordBot(
       await Promise.allSettled([...inFlight]);
       await deliveryWorker.close();
       await client.destroy();
-      await queue.close();
-      await redis.quit();
+      await connections.close();
     },
   };
 }

@@ -1,15 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import {
-  logRedisErrors,
-  openConversionQueue,
+  openProducerConnections,
   openStorage,
   type RunningDeliveryWorker,
-  reconnectDelayMs,
   serviceLogger,
   startDeliveryWorker,
 } from '@bgremover/jobs';
 import { App, type CustomRoute, type webApi } from '@slack/bolt';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { boltLogger } from './bolt-logger.js';
 import type { SlackAppConfig } from './config.js';
@@ -68,14 +65,9 @@ export async function startSlackApp(
   options: StartSlackAppOptions = {},
 ): Promise<RunningSlackApp> {
   const logger = options.logger ?? serviceLogger('slack', config.logLevel);
-  const queue = openConversionQueue(config.jobs.redisUrl, config.jobs.queueName);
-  const redis = new Redis(config.jobs.redisUrl, {
-    maxRetriesPerRequest: 1,
-    retryStrategy: reconnectDelayMs,
-  });
   // Through a Redis outage: logged (once per 10 s), not printed as "Unhandled error event".
-  logRedisErrors(redis, logger, 'redis');
-  logRedisErrors(queue, logger, 'queue');
+  const connections = openProducerConnections(config.jobs, logger);
+  const { queue, redis } = connections;
   const inFlight = new Set<Promise<unknown>>();
   const track = async <T>(work: () => Promise<T>): Promise<T> => {
     const running = work();
@@ -167,8 +159,7 @@ export async function startSlackApp(
       await app.stop();
       await Promise.allSettled([...inFlight]);
       await delivery.close();
-      await queue.close();
-      await redis.quit();
+      await connections.close();
     },
   };
 }

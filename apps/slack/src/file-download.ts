@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { formatBytes, isAllowedHost } from '@bgremover/core/contract';
-import { type Storage, safeFileName } from '@bgremover/jobs';
+import { byteLimit, type Storage, safeFileName } from '@bgremover/jobs';
 
 /** A file Slack would not give us, or one we will not take; `message` is for the person. */
 export class DownloadRefusedError extends Error {
@@ -51,15 +51,10 @@ export async function downloadIntoStorage(
     throw new DownloadRefusedError(tooLargeText(name, options.maxBytes));
   }
   if (!response.body) throw new DownloadRefusedError(`Slack sent no bytes for ${name}`);
-  let seen = 0;
-  const capped = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      seen += chunk.length;
-      if (seen > options.maxBytes)
-        callback(new DownloadRefusedError(tooLargeText(name, options.maxBytes)));
-      else callback(null, chunk);
-    },
-  });
+  const capped = byteLimit(
+    options.maxBytes,
+    () => new DownloadRefusedError(tooLargeText(name, options.maxBytes)),
+  );
   const source = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
   const bytes = source.pipe(capped);
   source.on('error', (error) => capped.destroy(error));
@@ -81,7 +76,7 @@ export async function downloadIntoStorage(
     }
     throw error;
   }
-  if (seen === 0) {
+  if (capped.bytesSeen === 0) {
     await storage.delete(key).catch(() => undefined);
     throw new DownloadRefusedError(`${name} is empty`);
   }

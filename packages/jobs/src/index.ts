@@ -3,12 +3,14 @@
  * schemas, the queue, enqueue options, storage (local disk or S3) and API request state.
  */
 export * from './api-requests.js';
+export * from './byte-limit.js';
 export * from './config.js';
 export * from './delivery.js';
 export * from './delivery-worker.js';
 export * from './enqueue.js';
 export * from './job-data.js';
 export * from './job-progress.js';
+export * from './producer.js';
 export * from './queue.js';
 export * from './queue-position.js';
 export * from './redis.js';

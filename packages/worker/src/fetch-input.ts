@@ -1,9 +1,9 @@
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { formatBytes, isAllowedHost } from '@bgremover/core/contract';
 import {
+  byteLimit,
   type InputReference,
   type Storage,
   StorageNotFoundError,
@@ -128,15 +128,10 @@ async function downloadAttachment(
     response.destroy();
     throw error;
   }
-  let received = 0;
-  const limiter = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      received += chunk.length;
-      if (received > options.maxBytes)
-        done(new InputRefusedError(tooLarge(received, options.maxBytes)));
-      else done(null, chunk);
-    },
-  });
+  const limiter = byteLimit(
+    options.maxBytes,
+    (received) => new InputRefusedError(tooLarge(received, options.maxBytes)),
+  );
   try {
     await pipeline(response, limiter, createWriteStream(target));
   } catch (error) {
