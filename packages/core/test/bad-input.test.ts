@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BgRemoverError, releaseModels, removeImageBackground } from '../src/index.js';
-import { fixturePath, pngBomb, realConfig, syntheticSubject, tempDir } from './helpers.js';
+import { fixturePath, pngBomb, realConfig, syntheticSubject, withTempDir } from './helpers.js';
 
 const config = realConfig();
 afterAll(releaseModels);
@@ -35,17 +35,14 @@ describe('bad input gets a clear error', () => {
   });
 
   it('a text file named .png', async () => {
-    const dir = await tempDir('text');
-    try {
+    await withTempDir('text', async (dir) => {
       const path = `${dir.path}/photo.png`;
       await (await import('node:fs/promises')).writeFile(path, 'hello, I am not a picture\n');
       const error = await refusal(path);
       expect(error.code).toBe('unsupported_input');
       expect(error.message).toContain('not an image');
       expect(error.message).toContain('JPEG, PNG, WebP, GIF, TIFF or AVIF');
-    } finally {
-      await dir.cleanup();
-    }
+    });
   });
 
   it('a PDF sent as an image names what it is', async () => {
@@ -70,18 +67,9 @@ describe('bad input gets a clear error', () => {
     expect(error.message).toContain('SVG');
   });
 
-  it('an unknown model', async () => {
-    const scene = await syntheticSubject();
-    const error = await refusal(scene.png, { model: 'u2net_cloth' });
-    expect(error.code).toBe('invalid_parameter');
-    expect(error.field).toBe('model');
-    expect(error.message).toContain('u2net, u2net_human_seg, u2netp');
-  });
-
   it('a model whose file is missing', async () => {
     const scene = await syntheticSubject();
-    const dir = await tempDir('no-models');
-    try {
+    await withTempDir('no-models', async (dir) => {
       const error = await refusal(
         scene.png,
         { model: 'u2net_human_seg' },
@@ -92,24 +80,37 @@ describe('bad input gets a clear error', () => {
       );
       expect(error.code).toBe('model_not_installed');
       expect(error.message).toContain('removebg models pull u2net_human_seg');
-    } finally {
-      await dir.cleanup();
-    }
+    });
   });
 
-  it('a bad hex colour', async () => {
+  it.each([
+    {
+      title: 'an unknown model',
+      params: { model: 'u2net_cloth' },
+      code: 'invalid_parameter',
+      field: 'model',
+      message: 'u2net, u2net_human_seg, u2netp',
+    },
+    {
+      title: 'a bad hex colour',
+      params: { bg_type: 'color', bg_color_value: '#ggg' },
+      code: 'invalid_parameter',
+      field: 'bg_color_value',
+      message: 'hex colour',
+    },
+    {
+      title: 'bg_type=image without a background picture',
+      params: { bg_type: 'image' },
+      code: 'missing_background',
+      field: 'bg_image',
+      message: undefined,
+    },
+  ])('$title', async ({ params, code, field, message }) => {
     const scene = await syntheticSubject();
-    const error = await refusal(scene.png, { bg_type: 'color', bg_color_value: '#ggg' });
-    expect(error.code).toBe('invalid_parameter');
-    expect(error.field).toBe('bg_color_value');
-    expect(error.message).toContain('hex colour');
-  });
-
-  it('bg_type=image without a background picture', async () => {
-    const scene = await syntheticSubject();
-    const error = await refusal(scene.png, { bg_type: 'image' });
-    expect(error.code).toBe('missing_background');
-    expect(error.field).toBe('bg_image');
+    const error = await refusal(scene.png, params);
+    expect(error.code).toBe(code);
+    expect(error.field).toBe(field);
+    if (message !== undefined) expect(error.message).toContain(message);
   });
 
   it('a corrupt background picture names bg_image', async () => {

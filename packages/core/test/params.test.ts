@@ -22,6 +22,13 @@ function problemOf(run: () => unknown): { field: string; message: string } {
   throw new Error('expected a ParamError');
 }
 
+/** Expects `run` to throw a ParamError whose first problem names `field` and says `message`. */
+function expectProblem(run: () => unknown, field: string, message: string): void {
+  const problem = problemOf(run);
+  expect(problem.field).toBe(field);
+  expect(problem.message).toContain(message);
+}
+
 describe('image parameters', () => {
   it('fills in the seed defaults', () => {
     expect(parseImageParams({})).toEqual({
@@ -113,15 +120,15 @@ describe('image parameters', () => {
     ],
     ['convert_to', 'video-backgroundremover', 'must be image-backgroundremover for images'],
   ])('rejects %s=%s naming the field and the allowed values', (field, value, message) => {
-    const problem = problemOf(() => parseImageParams({ [field]: value }));
-    expect(problem.field).toBe(field);
-    expect(problem.message).toContain(message);
+    expectProblem(() => parseImageParams({ [field]: value }), field, message);
   });
 
   it('rejects a background threshold at or above the foreground threshold', () => {
-    const problem = problemOf(() => parseImageParams({ alpha_fg: '100', alpha_bg: '150' }));
-    expect(problem.field).toBe('alpha_bg');
-    expect(problem.message).toContain('must be below alpha_fg');
+    expectProblem(
+      () => parseImageParams({ alpha_fg: '100', alpha_bg: '150' }),
+      'alpha_bg',
+      'must be below alpha_fg',
+    );
   });
 
   it('lists every bad field in one error', () => {
@@ -188,9 +195,7 @@ describe('video parameters', () => {
     ['video_bg_color_enabled', 'green', 'must be true or false'],
     ['alpha_erode', '30', 'must be an integer from 1 to 25'],
   ])('rejects %s=%s', (field, value, message) => {
-    const problem = problemOf(() => parseVideoParams({ [field]: value }));
-    expect(problem.field).toBe(field);
-    expect(problem.message).toContain(message);
+    expectProblem(() => parseVideoParams({ [field]: value }), field, message);
   });
 });
 
@@ -201,9 +206,7 @@ describe('convert_to dispatch', () => {
   });
 
   it('requires convert_to', () => {
-    const problem = problemOf(() => parseConversionParams({ model: 'u2netp' }));
-    expect(problem.field).toBe('convert_to');
-    expect(problem.message).toContain('is required');
+    expectProblem(() => parseConversionParams({ model: 'u2netp' }), 'convert_to', 'is required');
   });
 });
 

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chooseModel, loadCoreConfig, parseModelSubstitutes } from '../src/index.js';
-import { tempDir } from './helpers.js';
+import { withTempDir } from './helpers.js';
 
 describe('MODEL_SUBSTITUTES', () => {
   it('parses name=name pairs of known models and refuses anything else', () => {
@@ -17,8 +17,7 @@ describe('MODEL_SUBSTITUTES', () => {
   });
 
   it('runs the substitute only when the named model is missing, and says so', async () => {
-    const dir = await tempDir('substitutes');
-    try {
+    await withTempDir('substitutes', async (dir) => {
       const settings = {
         modelsDir: dir.path,
         defaultModel: undefined,
@@ -34,8 +33,6 @@ describe('MODEL_SUBSTITUTES', () => {
       });
       await writeFile(join(dir.path, 'u2net.onnx'), 'installed');
       expect(await chooseModel('u2net', settings)).toEqual({ model: 'u2net', warnings: [] });
-    } finally {
-      await dir.cleanup();
-    }
+    });
   });
 });
