@@ -17,21 +17,19 @@ export class WorkerMetrics {
   constructor(workerId: string) {
     this.registry.setDefaultLabels({ worker: workerId });
     const registers = [this.registry];
-    this.completedCounter = new Counter({
-      name: 'bgremover_jobs_completed_total',
-      help: 'Jobs this worker completed.',
-      registers,
-    });
-    this.failedCounter = new Counter({
-      name: 'bgremover_jobs_failed_total',
-      help: 'Jobs that failed for good on this worker.',
-      registers,
-    });
-    this.retriedCounter = new Counter({
-      name: 'bgremover_jobs_retried_total',
-      help: 'Attempts that failed and will be retried.',
-      registers,
-    });
+    const counter = (name: string, help: string) => new Counter({ name, help, registers });
+    this.completedCounter = counter(
+      'bgremover_jobs_completed_total',
+      'Jobs this worker completed.',
+    );
+    this.failedCounter = counter(
+      'bgremover_jobs_failed_total',
+      'Jobs that failed for good on this worker.',
+    );
+    this.retriedCounter = counter(
+      'bgremover_jobs_retried_total',
+      'Attempts that failed and will be retried.',
+    );
     this.activeGauge = new Gauge({
       name: 'bgremover_jobs_active',
       help: 'Jobs this worker is running now.',

@@ -15,14 +15,8 @@ import {
 import { dirname, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  assertSafeKey,
-  type ByteRange,
-  type PutOptions,
-  type Storage,
-  StorageNotFoundError,
-  type StoredObjectInfo,
-} from './storage.js';
+import type { ByteRange, PutOptions, Storage, StoredObjectInfo } from './storage.js';
+import { assertSafeKey, StorageNotFoundError } from './storage.js';
 
 const META_SUFFIX = '.meta.json';
 /** Marks a staging name: `<object>.partial-<pid>-<random>` (and its `.meta.json`). */

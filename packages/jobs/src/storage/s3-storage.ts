@@ -13,14 +13,8 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import {
-  assertSafeKey,
-  type ByteRange,
-  type PutOptions,
-  type Storage,
-  StorageNotFoundError,
-  type StoredObjectInfo,
-} from './storage.js';
+import type { ByteRange, PutOptions, Storage, StoredObjectInfo } from './storage.js';
+import { assertSafeKey, StorageNotFoundError } from './storage.js';
 
 /** Settings for an S3-compatible bucket (AWS, MinIO, R2, Ceph...). */
 export interface S3StorageSettings {

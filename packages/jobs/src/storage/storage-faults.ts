@@ -10,32 +10,30 @@ export interface StorageFault {
   transient: boolean;
 }
 
-const FS_FAULTS: Record<string, { summary: string; transient: boolean }> = {
-  ENOSPC: { summary: 'storage is full', transient: true },
-  EDQUOT: { summary: 'storage is full (quota)', transient: true },
-  EROFS: { summary: 'storage is read-only', transient: true },
-  // A read-only or unmounted volume often shows as a folder that cannot be created.
-  ENOENT: {
-    summary: 'storage is unavailable (its folder is missing or not mounted)',
-    transient: true,
-  },
-  EIO: { summary: 'storage is unavailable (I/O error)', transient: true },
-  EACCES: { summary: 'storage refused access (permissions)', transient: false },
-  EPERM: { summary: 'storage refused access (permissions)', transient: false },
-  ENOTDIR: {
-    summary: 'storage is misconfigured (a file where a folder should be)',
-    transient: false,
-  },
-  EEXIST: {
-    summary: 'storage is misconfigured (a file where a folder should be)',
-    transient: false,
-  },
-  EISDIR: {
-    summary: 'storage is misconfigured (a folder where a file should be)',
-    transient: false,
-  },
-  ENAMETOOLONG: { summary: 'the name is too long for storage', transient: false },
-};
+const full = 'storage is full';
+const unavailable = 'storage is unavailable';
+const refused = 'storage refused access (permissions)';
+const misconfigured = 'storage is misconfigured';
+
+/** What each file-system error means: [summary, whether waiting may cure it]. */
+const FS_FAULTS: Record<string, { summary: string; transient: boolean }> = Object.fromEntries(
+  (
+    [
+      ['ENOSPC', full, true],
+      ['EDQUOT', `${full} (quota)`, true],
+      ['EROFS', 'storage is read-only', true],
+      // A read-only or unmounted volume often shows as a folder that cannot be created.
+      ['ENOENT', `${unavailable} (its folder is missing or not mounted)`, true],
+      ['EIO', `${unavailable} (I/O error)`, true],
+      ['EACCES', refused, false],
+      ['EPERM', refused, false],
+      ['ENOTDIR', `${misconfigured} (a file where a folder should be)`, false],
+      ['EEXIST', `${misconfigured} (a file where a folder should be)`, false],
+      ['EISDIR', `${misconfigured} (a folder where a file should be)`, false],
+      ['ENAMETOOLONG', 'the name is too long for storage', false],
+    ] as const
+  ).map(([code, summary, transient]) => [code, { summary, transient }]),
+);
 
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',

@@ -106,6 +106,24 @@ class DiscordError extends Error {
   }
 }
 
+/** Who sends an interaction, from where, and how old its token is. */
+export interface InteractionContext {
+  userId?: string;
+  attachmentSizeLimit?: number;
+  ageMs?: number;
+  tokenLifetimeMs?: number;
+  /** In a DM with the bot rather than in the server. */
+  dm?: boolean;
+  channelId?: string;
+}
+
+/** An interaction the stand-in dispatched: its id, token and channel. */
+export interface DispatchedInteraction {
+  id: string;
+  token: string;
+  channelId: string;
+}
+
 export class DiscordStandIn {
   readonly applicationId = snowflake();
   readonly botUserId = this.applicationId;
@@ -254,19 +272,14 @@ export class DiscordStandIn {
   }
 
   /** Dispatches `/removebg` with the given options; returns the interaction id and token. */
-  slashCommand(input: {
-    file?: Json;
-    url?: string;
-    options?: { name: string; type: number; value: unknown }[];
-    background?: Json;
-    userId?: string;
-    attachmentSizeLimit?: number;
-    ageMs?: number;
-    tokenLifetimeMs?: number;
-    /** In a DM with the bot rather than in the server. */
-    dm?: boolean;
-    channelId?: string;
-  }): { id: string; token: string; channelId: string } {
+  slashCommand(
+    input: InteractionContext & {
+      file?: Json;
+      url?: string;
+      options?: { name: string; type: number; value: unknown }[];
+      background?: Json;
+    },
+  ): DispatchedInteraction {
     const attachments: Json = {};
     const options: { name: string; type: number; value: unknown }[] = [];
     if (input.file) {
@@ -288,8 +301,8 @@ export class DiscordStandIn {
   /** Dispatches the "Remove background" message command on a message. */
   contextMenu(
     message: Json,
-    input: { userId?: string; attachmentSizeLimit?: number } = {},
-  ): { id: string; token: string; channelId: string } {
+    input: Pick<InteractionContext, 'userId' | 'attachmentSizeLimit'> = {},
+  ): DispatchedInteraction {
     const fresh = this.render(this.messages.get(message.id as string) ?? message);
     return this.interaction(
       {
@@ -387,17 +400,7 @@ export class DiscordStandIn {
     };
   }
 
-  private interaction(
-    data: Json,
-    input: {
-      userId?: string;
-      attachmentSizeLimit?: number;
-      ageMs?: number;
-      tokenLifetimeMs?: number;
-      dm?: boolean;
-      channelId?: string;
-    },
-  ): { id: string; token: string; channelId: string } {
+  private interaction(data: Json, input: InteractionContext): DispatchedInteraction {
     const id = snowflake(input.ageMs ?? 0);
     const token = `token-${randomBytes(8).toString('hex')}`;
     const userId = input.userId ?? snowflake();
