@@ -3,6 +3,7 @@ import type { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type ConversionJobData,
+  type DeliveryHandlers,
   type DeliveryJobData,
   enqueueConversion,
   enqueueDelivery,
@@ -45,7 +46,18 @@ function delivery(jobId: string, message = 'nope'): DeliveryJobData {
   };
 }
 
-function track(running: RunningDeliveryWorker): RunningDeliveryWorker {
+/** A delivery worker for Discord on the conversion queue `name`, closed after the test. */
+async function startWorker(
+  name: string,
+  handlers: DeliveryHandlers<'discord'>,
+): Promise<RunningDeliveryWorker> {
+  const running = await startDeliveryWorker({
+    redisUrl: REDIS_URL,
+    conversionQueueName: name,
+    platform: 'discord',
+    logger: silent,
+    handlers,
+  });
   cleanups.push(() => running.close());
   return running;
 }
@@ -54,20 +66,12 @@ describe('startDeliveryWorker', () => {
   it('retries a failing delivery with backoff and never the conversion', async () => {
     const { name, deliveries } = freshQueues();
     const attempts: number[] = [];
-    track(
-      await startDeliveryWorker({
-        redisUrl: REDIS_URL,
-        conversionQueueName: name,
-        platform: 'discord',
-        logger: silent,
-        handlers: {
-          deliver: async (_data, attempt) => {
-            attempts.push(attempt);
-            if (attempt < 3) throw new Error('Discord answered 502');
-          },
-        },
-      }),
-    );
+    await startWorker(name, {
+      deliver: async (_data, attempt) => {
+        attempts.push(attempt);
+        if (attempt < 3) throw new Error('Discord answered 502');
+      },
+    });
     await deliveries.add('deliver', delivery('job-1'), {
       jobId: 'job-1',
       attempts: 5,
@@ -83,23 +87,15 @@ describe('startDeliveryWorker', () => {
     const { name, deliveries } = freshQueues();
     let calls = 0;
     const gaveUp: string[] = [];
-    track(
-      await startDeliveryWorker({
-        redisUrl: REDIS_URL,
-        conversionQueueName: name,
-        platform: 'discord',
-        logger: silent,
-        handlers: {
-          deliver: async () => {
-            calls++;
-            throw new PermanentDeliveryError('Missing Permissions', 50013);
-          },
-          onGaveUp: async (data, error) => {
-            gaveUp.push(`${data.conversionJobId}: ${error.message}`);
-          },
-        },
-      }),
-    );
+    await startWorker(name, {
+      deliver: async () => {
+        calls++;
+        throw new PermanentDeliveryError('Missing Permissions', 50013);
+      },
+      onGaveUp: async (data, error) => {
+        gaveUp.push(`${data.conversionJobId}: ${error.message}`);
+      },
+    });
     await enqueueDelivery(deliveries, delivery('job-2'), 60_000);
     await waitFor(() => gaveUp.length === 1);
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -138,20 +134,12 @@ describe('startDeliveryWorker', () => {
   it("forwards this platform's progress, and none once the delivery has started", async () => {
     const { name, conversions, deliveries } = freshQueues();
     const seen: { jobId: string; progress: JobProgress }[] = [];
-    track(
-      await startDeliveryWorker({
-        redisUrl: REDIS_URL,
-        conversionQueueName: name,
-        platform: 'discord',
-        logger: silent,
-        handlers: {
-          deliver: async () => undefined,
-          progress: async (_target, progress, jobId) => {
-            seen.push({ jobId, progress });
-          },
-        },
-      }),
-    );
+    await startWorker(name, {
+      deliver: async () => undefined,
+      progress: async (_target, progress, jobId) => {
+        seen.push({ jobId, progress });
+      },
+    });
     const base: Omit<ConversionJobData, 'target'> = {
       version: 1,
       mediaKind: 'video',
@@ -190,20 +178,12 @@ describe('startDeliveryWorker', () => {
     const { name, conversions } = freshQueues();
     const seenBy: Record<string, string[]> = { first: [], second: [] };
     for (const replica of ['first', 'second'] as const) {
-      track(
-        await startDeliveryWorker({
-          redisUrl: REDIS_URL,
-          conversionQueueName: name,
-          platform: 'discord',
-          logger: silent,
-          handlers: {
-            deliver: async () => undefined,
-            progress: async (_target, _progress, jobId) => {
-              seenBy[replica]?.push(jobId);
-            },
-          },
-        }),
-      );
+      await startWorker(name, {
+        deliver: async () => undefined,
+        progress: async (_target, _progress, jobId) => {
+          seenBy[replica]?.push(jobId);
+        },
+      });
     }
     const ids: string[] = [];
     for (const n of [1, 2, 3, 4]) {
