@@ -35,34 +35,16 @@ function untilInterrupted(): Promise<void> {
 async function makeClip(dir: string): Promise<string> {
   const clip = join(dir, 'clip.mp4');
   // The astronaut photo (scaled down) sliding across a noisy background, 2 s with a tone.
+  // Each option beside its value: the inputs (noise, the photo, a tone), the graph, the codecs.
+  const background = 'color=c=0x4a6a4a:size=320x240:rate=12:duration=2,noise=alls=30:allf=t';
+  const slide = '[1:v]scale=140:-1[fg];[0:v][fg]overlay=x=10+t*70:y=(H-h)/2[v]';
   await execFileAsync('ffmpeg', [
-    '-v',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    'color=c=0x4a6a4a:size=320x240:rate=12:duration=2,noise=alls=30:allf=t',
-    '-i',
-    join(fixtures, 'astronaut.png'),
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=440:duration=2',
-    '-filter_complex',
-    '[1:v]scale=140:-1[fg];[0:v][fg]overlay=x=10+t*70:y=(H-h)/2[v]',
-    '-map',
-    '[v]',
-    '-map',
-    '2:a',
-    '-c:v',
-    'libx264',
-    '-pix_fmt',
-    'yuv420p',
-    '-c:a',
-    'aac',
-    '-shortest',
-    clip,
+    ...['-v', 'error', '-y'],
+    ...['-f', 'lavfi', '-i', background],
+    ...['-i', join(fixtures, 'astronaut.png')],
+    ...['-f', 'lavfi', '-i', 'sine=frequency=440:duration=2'],
+    ...['-filter_complex', slide, '-map', '[v]', '-map', '2:a'],
+    ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', clip],
   ]);
   return clip;
 }
