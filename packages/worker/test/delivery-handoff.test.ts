@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { type DeliveryJobData, enqueueConversion, openDeliveryQueue } from '@bgremover/jobs';
+import {
+  type ConversionJobData,
+  type DeliveryJobData,
+  enqueueConversion,
+  openDeliveryQueue,
+} from '@bgremover/jobs';
 import { waitFor } from '@bgremover/test-kit';
 import type { Queue } from 'bullmq';
 import sharp from 'sharp';
@@ -37,25 +42,39 @@ function deliveryQueue(q: TestQueue, platform: 'discord' | 'slack'): Queue<Deliv
   return queue;
 }
 
+/** Stores `bytes` as a chat upload named `filename` and enqueues its conversion for `target`. */
+async function enqueueChatFile(
+  q: TestQueue,
+  filename: string,
+  bytes: Buffer,
+  target: ConversionJobData['target'],
+): Promise<string> {
+  const key = `inputs/chat-${randomUUID()}/0-${filename}`;
+  await q.storage.put(key, bytes, 'image/png');
+  return enqueueConversion(
+    q.queue,
+    {
+      version: 1,
+      mediaKind: 'image',
+      params: { model: 'u2netp' },
+      input: { kind: 'storage', key, filename },
+      target,
+      requestedAt: Date.now(),
+    },
+    `${target.kind}-${randomUUID()}`,
+  );
+}
+
 describe('chat outcomes are handed to the chat apps, not delivered by the worker', () => {
   it('puts a finished Discord job on the discord delivery queue with its stored result', async () => {
     const q = await startTokenlessWorker();
     const discord = deliveryQueue(q, 'discord');
     const slack = deliveryQueue(q, 'slack');
-    const key = `inputs/chat-${randomUUID()}/0-cup.png`;
-    await q.storage.put(key, await smallPhoto(), 'image/png');
-    const jobId = await enqueueConversion(
-      q.queue,
-      {
-        version: 1,
-        mediaKind: 'image',
-        params: { model: 'u2netp' },
-        input: { kind: 'storage', key, filename: 'cup.png' },
-        target: { kind: 'discord', channelId: '42', filename: 'cup.png' },
-        requestedAt: Date.now(),
-      },
-      `discord-${randomUUID()}`,
-    );
+    const jobId = await enqueueChatFile(q, 'cup.png', await smallPhoto(), {
+      kind: 'discord',
+      channelId: '42',
+      filename: 'cup.png',
+    });
 
     const delivery = await waitFor(async () => discord.getJob(jobId));
     expect(delivery.data).toMatchObject({
@@ -95,20 +114,12 @@ describe('chat outcomes are handed to the chat apps, not delivered by the worker
   it('hands a refused input to the slack delivery queue as a failure, once', async () => {
     const q = await startTokenlessWorker();
     const slack = deliveryQueue(q, 'slack');
-    const key = `inputs/chat-${randomUUID()}/0-notes.png`;
-    await q.storage.put(key, Buffer.from('not a picture at all'), 'image/png');
-    const jobId = await enqueueConversion(
-      q.queue,
-      {
-        version: 1,
-        mediaKind: 'image',
-        params: { model: 'u2netp' },
-        input: { kind: 'storage', key, filename: 'notes.png' },
-        target: { kind: 'slack', channel: 'C1', threadTs: '1.2', filename: 'notes.png' },
-        requestedAt: Date.now(),
-      },
-      `slack-${randomUUID()}`,
-    );
+    const jobId = await enqueueChatFile(q, 'notes.png', Buffer.from('not a picture at all'), {
+      kind: 'slack',
+      channel: 'C1',
+      threadTs: '1.2',
+      filename: 'notes.png',
+    });
     const delivery = await waitFor(async () => slack.getJob(jobId));
     expect(delivery.data.outcome.kind).toBe('failure');
     if (delivery.data.outcome.kind !== 'failure') throw new Error('expected a failure');

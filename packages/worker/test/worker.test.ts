@@ -4,7 +4,7 @@ import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { appKey, enqueueConversion } from '@bgremover/jobs';
+import { appKey, type ConversionJobData, enqueueConversion } from '@bgremover/jobs';
 import { waitFor } from '@bgremover/test-kit';
 import { makeLavfiClip } from '@bgremover/test-kit/lavfi-clip';
 // @ts-expect-error s3rver ships no types
@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadWorkerConfig } from '../src/config.js';
 import { type RunningWorker, startConversionWorker } from '../src/worker.js';
-import { smallPhoto } from './fixtures.js';
+import { expectOpaqueCentre, smallPhoto } from './fixtures.js';
 import { freshQueue, submitApiRequest, type TestQueue } from './harness.js';
 
 const run = randomUUID().slice(0, 8);
@@ -33,6 +33,36 @@ async function startWorker(extraEnv: NodeJS.ProcessEnv = {}): Promise<TestQueue>
   testQueue = await freshQueue(extraEnv);
   running = await startConversionWorker(loadWorkerConfig(testQueue.env));
   return testQueue;
+}
+
+/** Enqueues `input` as file 0 of the API request `requestId`, as job `jobId`; returns the job. */
+async function enqueueFile(
+  q: TestQueue,
+  { jobId, requestId, input, mediaKind = 'image', params = {} }: FileJob,
+  options?: Parameters<typeof enqueueConversion>[3],
+) {
+  await enqueueConversion(
+    q.queue,
+    {
+      version: 1,
+      mediaKind,
+      params,
+      input,
+      target: { kind: 'api', requestId, fileIndex: 0 },
+      requestedAt: Date.now(),
+    },
+    jobId,
+    options,
+  );
+  return (await q.queue.getJob(jobId))!;
+}
+
+interface FileJob {
+  jobId: string;
+  requestId: string;
+  input: ConversionJobData['input'];
+  mediaKind?: ConversionJobData['mediaKind'];
+  params?: ConversionJobData['params'];
 }
 
 describe('conversion worker (in-process, real Redis, real model)', () => {
@@ -85,22 +115,14 @@ describe('conversion worker (in-process, real Redis, real model)', () => {
       const done = (data as { framesDone?: number }).framesDone;
       if (done !== undefined) frames.push(done);
     });
-    await enqueueConversion(
-      q.queue,
-      {
-        version: 1,
-        mediaKind: 'video',
-        params: { video_format: 'webm', model: 'u2netp' },
-        input: { kind: 'storage', key: 'inputs/vid/0-clip.mp4', filename: 'clip.mp4' },
-        target: { kind: 'api', requestId: `vid-${run}`, fileIndex: 0 },
-        requestedAt: Date.now(),
-      },
-      `video-job-${run}`,
-    );
-    const result = await (await q.queue.getJob(`video-job-${run}`))!.waitUntilFinished(
-      q.events,
-      120_000,
-    );
+    const job = await enqueueFile(q, {
+      jobId: `video-job-${run}`,
+      requestId: `vid-${run}`,
+      input: { kind: 'storage', key: 'inputs/vid/0-clip.mp4', filename: 'clip.mp4' },
+      mediaKind: 'video',
+      params: { video_format: 'webm', model: 'u2netp' },
+    });
+    const result = await job.waitUntilFinished(q.events, 120_000);
     expect(result).toMatchObject({ filename: 'clip_processed.webm', contentType: 'video/webm' });
     expect((await q.storage.stat(result.resultKey))?.size).toBe(result.bytes);
     await waitFor(async () => frames.includes(10));
@@ -150,12 +172,7 @@ describe('conversion worker (in-process, real Redis, real model)', () => {
       expect(stored?.downloadName).toBe(file.resultFilename);
       const job = await q.queue.getJob(jobIds[index]!);
       expect(job?.attemptsMade).toBe(1);
-      const { data, info } = await sharp(join(q.storageDir, file.resultKey))
-        .raw()
-        .toBuffer({ resolveWithObject: true });
-      expect(info.channels).toBe(4);
-      const centre = (Math.floor(info.height / 2) * info.width + Math.floor(info.width / 2)) * 4;
-      expect(data[centre + 3]).toBeGreaterThan(200);
+      await expectOpaqueCentre(join(q.storageDir, file.resultKey));
     }
   });
 
@@ -228,21 +245,17 @@ describe('conversion worker (in-process, real Redis, real model)', () => {
     await q.requests.create(requestId, 'k', [
       { filename: 'remote.png', jobId: `transient-job-${run}` },
     ]);
-    await enqueueConversion(
-      q.queue,
+    const job = await enqueueFile(
+      q,
       {
-        version: 1,
-        mediaKind: 'image',
-        params: { model: 'u2netp' },
+        jobId: `transient-job-${run}`,
+        requestId,
         input: { kind: 'url', url: `http://127.0.0.1:${port}/remote.png`, filename: 'remote.png' },
-        target: { kind: 'api', requestId, fileIndex: 0 },
-        requestedAt: Date.now(),
+        params: { model: 'u2netp' },
       },
-      `transient-job-${run}`,
       { attempts: 3, backoffMs: 200 },
     );
-    const job = await q.queue.getJob(`transient-job-${run}`);
-    const result = await job!.waitUntilFinished(q.events, 60_000);
+    const result = await job.waitUntilFinished(q.events, 60_000);
     expect(result.filename).toBe('remote_processed.png');
     expect(requests).toBe(2);
     expect((await q.queue.getJob(`transient-job-${run}`))?.attemptsMade).toBe(2); // one failed, one succeeded
@@ -254,20 +267,12 @@ describe('conversion worker (in-process, real Redis, real model)', () => {
     await q.requests.create(`r-host-${run}`, 'k', [
       { filename: 'x.png', jobId: `host-job-${run}` },
     ]);
-    await enqueueConversion(
-      q.queue,
-      {
-        version: 1,
-        mediaKind: 'image',
-        params: {},
-        input: { kind: 'url', url: 'http://127.0.0.1:9/x.png', filename: 'x.png' },
-        target: { kind: 'api', requestId: `r-host-${run}`, fileIndex: 0 },
-        requestedAt: Date.now(),
-      },
-      `host-job-${run}`,
-    );
-    const job = await q.queue.getJob(`host-job-${run}`);
-    await expect(job!.waitUntilFinished(q.events, 30_000)).rejects.toThrow(
+    const job = await enqueueFile(q, {
+      jobId: `host-job-${run}`,
+      requestId: `r-host-${run}`,
+      input: { kind: 'url', url: 'http://127.0.0.1:9/x.png', filename: 'x.png' },
+    });
+    await expect(job.waitUntilFinished(q.events, 30_000)).rejects.toThrow(
       /only fetched from cdn.discordapp.com, not 127.0.0.1/,
     );
   });
@@ -340,22 +345,12 @@ describe('conversion worker (in-process, real Redis, real model)', () => {
     const s3 = openStorage(loadJobsConfig(q.env));
     await s3.put('inputs/s3req/0-cup.png', await smallPhoto(), 'image/png');
     await q.requests.create(`s3req-${run}`, 'k', [{ filename: 'cup.png', jobId: `s3-job-${run}` }]);
-    await enqueueConversion(
-      q.queue,
-      {
-        version: 1,
-        mediaKind: 'image',
-        params: {},
-        input: { kind: 'storage', key: 'inputs/s3req/0-cup.png', filename: 'cup.png' },
-        target: { kind: 'api', requestId: `s3req-${run}`, fileIndex: 0 },
-        requestedAt: Date.now(),
-      },
-      `s3-job-${run}`,
-    );
-    const result = await (await q.queue.getJob(`s3-job-${run}`))!.waitUntilFinished(
-      q.events,
-      60_000,
-    );
+    const job = await enqueueFile(q, {
+      jobId: `s3-job-${run}`,
+      requestId: `s3req-${run}`,
+      input: { kind: 'storage', key: 'inputs/s3req/0-cup.png', filename: 'cup.png' },
+    });
+    const result = await job.waitUntilFinished(q.events, 60_000);
     const stored = await s3.stat(result.resultKey);
     expect(stored?.contentType).toBe('image/png');
     expect(stored?.size).toBe(result.bytes);
