@@ -11,17 +11,23 @@ import {
   postSigned,
   slackSignature,
 } from '@bgremover/test-kit/slack/signed-requests';
-import {
-  type Notice,
-  type RecordedCall,
-  type SlackStandIn,
-  type StandInFile,
-  startSlackStandIn,
+import type {
+  Notice,
+  RecordedCall,
+  SlackStandIn,
+  StandInFile,
 } from '@bgremover/test-kit/slack/stand-in';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  BOT_TOKEN,
+  modalValues,
+  reactionBody,
+  shortcutPayload,
+  slackPeople,
+  startSlackSuite,
+} from './payloads.js';
+import {
+  jobsForFile,
   PUBLIC_BASE_URL,
   SIGNING_SECRET,
   type SlackStack,
@@ -35,40 +41,8 @@ const PERSON = 'U0PERSON';
 let standIn: SlackStandIn;
 let stack: SlackStack;
 
-function shortcut(callbackId: string, message: { ts: string; files: unknown[] }) {
-  return {
-    type: 'message_action',
-    callback_id: callbackId,
-    trigger_id: `${Date.now()}.${randomUUID()}`,
-    message_ts: message.ts,
-    response_url: standIn.responseUrl(PERSON, CHANNEL),
-    message: { type: 'message', user: 'U0AUTHOR', text: 'look', ...message },
-    user: { id: PERSON, name: 'person' },
-    channel: { id: CHANNEL, name: 'general' },
-    team: { id: 'T1', domain: 'test' },
-    token: 'legacy',
-    action_ts: String(Date.now() / 1000),
-  };
-}
-
-function reactionEvent(messageTs: string, eventId: string, reaction = 'scissors') {
-  return JSON.stringify({
-    token: 'legacy',
-    team_id: 'T1',
-    api_app_id: 'A1',
-    type: 'event_callback',
-    event_id: eventId,
-    event_time: Math.floor(Date.now() / 1000),
-    event: {
-      type: 'reaction_added',
-      user: PERSON,
-      reaction,
-      item_user: 'U0AUTHOR',
-      item: { type: 'message', channel: CHANNEL, ts: messageTs },
-      event_ts: standIn.nextTs(),
-    },
-  });
-}
+const HERE = { channel: CHANNEL, user: PERSON };
+let people: ReturnType<typeof slackPeople>;
 
 /** The completeUploadExternal call for a thread, and the bytes uploaded for it. */
 async function uploadInThread(threadTs: string): Promise<{ call: RecordedCall; bytes: Buffer }> {
@@ -92,9 +66,27 @@ async function photoMessage(name = 'photo.png'): Promise<{ ts: string; file: Sta
   return { ts: standIn.nextTs(), file };
 }
 
+/** A photo message `name` in the channel, as reactions find it. */
+async function postedPhoto(name: string): Promise<{ ts: string; file: StandInFile }> {
+  const message = await photoMessage(name);
+  standIn.addMessage(CHANNEL, { ts: message.ts, files: [message.file] });
+  return message;
+}
+
+/** A photo message `name` with the message shortcut `callbackId` run on it; Slack got a 200. */
+async function shortcutOnPhoto(name: string, callbackId = 'remove_background') {
+  const message = await photoMessage(name);
+  const response = await people.shortcut(
+    callbackId,
+    { ts: message.ts, files: [message.file] },
+    HERE,
+  );
+  expect(response.status).toBe(200);
+  return message;
+}
+
 beforeAll(async () => {
-  standIn = await startSlackStandIn(BOT_TOKEN);
-  stack = await startSlackStack(standIn);
+  ({ standIn, stack, people } = await startSlackSuite());
 });
 
 afterAll(async () => {
@@ -106,7 +98,12 @@ describe('Slack app: bolt over HTTP, a loopback Slack, the real worker, model an
   it('answers a request with a bad signature with 401 and acts on nothing', async () => {
     const message = await photoMessage();
     const body = interactivityBody(
-      shortcut('remove_background', { ts: message.ts, files: [message.file] }),
+      shortcutPayload(
+        standIn,
+        'remove_background',
+        { ts: message.ts, files: [message.file] },
+        HERE,
+      ),
     );
     const timestamp = Math.floor(Date.now() / 1000);
     const before = standIn.calls.length;
@@ -134,14 +131,7 @@ describe('Slack app: bolt over HTTP, a loopback Slack, the real worker, model an
   });
 
   it('"Remove background" uploads the cut-out into the message thread with files.uploadV2', async () => {
-    const message = await photoMessage('coffee cup.png');
-    const response = await postSigned(
-      stack.eventsUrl,
-      SIGNING_SECRET,
-      interactivityBody(shortcut('remove_background', { ts: message.ts, files: [message.file] })),
-      FORM,
-    );
-    expect(response.status).toBe(200);
+    const message = await shortcutOnPhoto('coffee cup.png');
 
     const { call, bytes } = await uploadInThread(message.ts);
     expect(call.params.channel_id).toBe(CHANNEL);
@@ -159,12 +149,7 @@ describe('Slack app: bolt over HTTP, a loopback Slack, the real worker, model an
   it('answers a file that is not a picture or a video with a message naming it', async () => {
     const pdf = standIn.addFile('report.pdf', 'application/pdf', Buffer.from('%PDF-1.4\n%%EOF\n'));
     const ts = standIn.nextTs();
-    const response = await postSigned(
-      stack.eventsUrl,
-      SIGNING_SECRET,
-      interactivityBody(shortcut('remove_background', { ts, files: [pdf] })),
-      FORM,
-    );
+    const response = await people.shortcut('remove_background', { ts, files: [pdf] }, HERE);
     expect(response.status).toBe(200);
     const reply = await noticeTo(/report\.pdf/);
     expect(reply.text).toMatch(
@@ -175,16 +160,7 @@ describe('Slack app: bolt over HTTP, a loopback Slack, the real worker, model an
   });
 
   it('"Remove background…" opens the options modal; its submission runs with the chosen options', async () => {
-    const message = await photoMessage('mask-me.png');
-    const response = await postSigned(
-      stack.eventsUrl,
-      SIGNING_SECRET,
-      interactivityBody(
-        shortcut('remove_background_options', { ts: message.ts, files: [message.file] }),
-      ),
-      FORM,
-    );
-    expect(response.status).toBe(200);
+    const message = await shortcutOnPhoto('mask-me.png', 'remove_background_options');
     const opened = await standIn.waitForCall('views.open', (c) =>
       String(c.params.view).includes(message.file.id),
     );
@@ -202,39 +178,14 @@ describe('Slack app: bolt over HTTP, a loopback Slack, the real worker, model an
     ]);
 
     const submit = (color: string) =>
-      postSigned(
-        stack.eventsUrl,
-        SIGNING_SECRET,
-        interactivityBody({
-          type: 'view_submission',
-          team: { id: 'T1', domain: 'test' },
-          user: { id: PERSON, name: 'person' },
-          api_app_id: 'A1',
-          token: 'legacy',
-          trigger_id: `${Date.now()}.modal`,
-          view: {
-            id: `V${randomUUID().slice(0, 8).toUpperCase()}`,
-            team_id: 'T1',
-            type: 'modal',
-            callback_id: view.callback_id,
-            private_metadata: view.private_metadata,
-            blocks: view.blocks,
-            state: {
-              values: {
-                model: {
-                  value: { type: 'static_select', selected_option: { value: 'u2netp' } },
-                },
-                video_format: { value: { type: 'static_select', selected_option: null } },
-                flags: {
-                  value: { type: 'checkboxes', selected_options: [{ value: 'only_mask' }] },
-                },
-                color: { value: { type: 'plain_text_input', value: color } },
-              },
-            },
-            hash: 'h',
-          },
+      people.submitModal(
+        view,
+        PERSON,
+        modalValues({
+          model: { value: { type: 'static_select', selected_option: { value: 'u2netp' } } },
+          flags: { value: { type: 'checkboxes', selected_options: [{ value: 'only_mask' }] } },
+          color: { value: { type: 'plain_text_input', value: color } },
         }),
-        FORM,
       );
 
     const refused = await submit('not-a-colour');
@@ -258,14 +209,8 @@ describe('Slack app: bolt over HTTP, a loopback Slack, the real worker, model an
   });
 
   it('the reaction trigger reacts :hourglass:, uploads into the thread, then :white_check_mark:', async () => {
-    const message = await photoMessage('reacted.png');
-    standIn.addMessage(CHANNEL, { ts: message.ts, files: [message.file] });
-    const response = await postSigned(
-      stack.eventsUrl,
-      SIGNING_SECRET,
-      reactionEvent(message.ts, `Ev${randomUUID().slice(0, 8)}`),
-      JSON_TYPE,
-    );
+    const message = await postedPhoto('reacted.png');
+    const response = await people.reaction(message.ts, HERE);
     expect(response.status).toBe(200);
     const onMessage = (name: string) => (c: RecordedCall) =>
       c.params.timestamp === message.ts && c.params.name === name;
@@ -281,12 +226,7 @@ describe('Slack app: bolt over HTTP, a loopback Slack, the real worker, model an
     const broken = standIn.addFile('broken.png', 'image/png', Buffer.from('this is not a PNG'));
     const ts = standIn.nextTs();
     standIn.addMessage(CHANNEL, { ts, files: [broken] });
-    const response = await postSigned(
-      stack.eventsUrl,
-      SIGNING_SECRET,
-      reactionEvent(ts, `Ev${randomUUID().slice(0, 8)}`),
-      JSON_TYPE,
-    );
+    const response = await people.reaction(ts, HERE);
     expect(response.status).toBe(200);
     const failure = await standIn.waitForCall('chat.postMessage', (c) => c.params.thread_ts === ts);
     expect(String(failure.params.text)).toMatch(
@@ -302,24 +242,17 @@ describe('Slack app: bolt over HTTP, a loopback Slack, the real worker, model an
   });
 
   it('ignores other emoji', async () => {
-    const message = await photoMessage('ignored.png');
-    standIn.addMessage(CHANNEL, { ts: message.ts, files: [message.file] });
-    const response = await postSigned(
-      stack.eventsUrl,
-      SIGNING_SECRET,
-      reactionEvent(message.ts, `Ev${randomUUID().slice(0, 8)}`, 'thumbsup'),
-      JSON_TYPE,
-    );
+    const message = await postedPhoto('ignored.png');
+    const response = await people.reaction(message.ts, HERE, { reaction: 'thumbsup' });
     expect(response.status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(standIn.calls.filter((c) => Object.values(c.params).includes(message.ts))).toEqual([]);
   });
 
   it('runs a retried event (X-Slack-Retry-Num) once', async () => {
-    const message = await photoMessage('retried.png');
-    standIn.addMessage(CHANNEL, { ts: message.ts, files: [message.file] });
+    const message = await postedPhoto('retried.png');
     const eventId = `Ev${randomUUID().slice(0, 8)}`;
-    const body = reactionEvent(message.ts, eventId);
+    const body = reactionBody(standIn, message.ts, HERE, { eventId });
     const first = await postSigned(stack.eventsUrl, SIGNING_SECRET, body, JSON_TYPE);
     const retries = await Promise.all(
       [1, 2].map((retry) =>
@@ -337,14 +270,7 @@ describe('Slack app: bolt over HTTP, a loopback Slack, the real worker, model an
     await standIn.waitForCall('reactions.add', done);
     // Give a second run every chance to show itself before counting.
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    const jobs = await stack.queue.getJobs([
-      'waiting',
-      'prioritized',
-      'active',
-      'completed',
-      'failed',
-    ]);
-    expect(jobs.filter((job) => job.id?.includes(message.file.id))).toHaveLength(1);
+    expect(await jobsForFile(stack, message.file.id)).toHaveLength(1);
     const uploads = standIn
       .callsTo('files.completeUploadExternal')
       .filter((c) => c.params.thread_ts === message.ts);
@@ -356,32 +282,18 @@ describe('Slack app: bolt over HTTP, a loopback Slack, the real worker, model an
   });
 
   it('/removebg help explains usage; /removebg alone opens the modal with a file input', async () => {
-    const command = (text: string) =>
-      commandBody({
-        token: 'legacy',
-        team_id: 'T1',
-        channel_id: CHANNEL,
-        channel_name: 'general',
-        user_id: PERSON,
-        user_name: 'person',
-        command: '/removebg',
-        text,
-        api_app_id: 'A1',
-        response_url: standIn.responseUrl(PERSON, CHANNEL),
-        trigger_id: `${Date.now()}.${randomUUID()}`,
-      });
-    const help = await postSigned(stack.eventsUrl, SIGNING_SECRET, command('help'), FORM);
+    const help = await people.command('help', HERE);
     expect(help.status).toBe(200);
     const answer = (await help.json()) as { response_type: string; text: string };
     expect(answer.response_type).toBe('ephemeral');
     expect(answer.text).toContain('Remove background');
     expect(answer.text).toContain(':scissors:');
 
-    const bad = await postSigned(stack.eventsUrl, SIGNING_SECRET, command('photo.png'), FORM);
+    const bad = await people.command('photo.png', HERE);
     expect(((await bad.json()) as { text: string }).text).toMatch(/"photo.png" is not a file link/);
 
     const before = standIn.callsTo('views.open').length;
-    const modal = await postSigned(stack.eventsUrl, SIGNING_SECRET, command(''), FORM);
+    const modal = await people.command('', HERE);
     expect(modal.status).toBe(200);
     await standIn.waitForCall('views.open', () => standIn.callsTo('views.open').length > before);
     const opened = standIn.callsTo('views.open').at(-1);
@@ -441,12 +353,7 @@ describe('Slack app: video progress', () => {
     const clip = standIn.addFile('clip.mp4', 'video/mp4', await readFile(clipPath));
     await rm(dir, { recursive: true, force: true });
     const ts = standIn.nextTs();
-    const response = await postSigned(
-      stack.eventsUrl,
-      SIGNING_SECRET,
-      interactivityBody(shortcut('remove_background', { ts, files: [clip] })),
-      FORM,
-    );
+    const response = await people.shortcut('remove_background', { ts, files: [clip] }, HERE);
     expect(response.status).toBe(200);
 
     const { bytes } = await uploadInThread(ts);
@@ -479,17 +386,11 @@ describe('Slack app: results over the upload limit', () => {
     await stack.close();
     small = await startSlackStack(standIn, { maxUploadBytes: 100 });
     stack = small;
+    people = slackPeople(standIn, () => small.eventsUrl);
   });
 
   it('posts a link to the API instead of uploading', async () => {
-    const message = await photoMessage('big.png');
-    const response = await postSigned(
-      small.eventsUrl,
-      SIGNING_SECRET,
-      interactivityBody(shortcut('remove_background', { ts: message.ts, files: [message.file] })),
-      FORM,
-    );
-    expect(response.status).toBe(200);
+    const message = await shortcutOnPhoto('big.png');
     const link = await standIn.waitForCall(
       'chat.postMessage',
       (c) => c.params.thread_ts === message.ts,

@@ -10,11 +10,10 @@ import {
   BOT_USER_ID,
   type RecordedCall,
   type SlackStandIn,
-  startSlackStandIn,
 } from '@bgremover/test-kit/slack/stand-in';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { modalValues, slackPeople } from './payloads.js';
-import { BOT_TOKEN, type SlackStack, smallPhoto, startSlackStack } from './stack.js';
+import { modalValues, type slackPeople, startSlackSuite } from './payloads.js';
+import { jobsForFile, type SlackStack, smallPhoto } from './stack.js';
 
 const REDIS_URL = testRedisUrl();
 const PERSON = 'U0PERSON';
@@ -27,9 +26,7 @@ let stack: SlackStack;
 let people: ReturnType<typeof slackPeople>;
 
 beforeAll(async () => {
-  standIn = await startSlackStandIn(BOT_TOKEN);
-  stack = await startSlackStack(standIn);
-  people = slackPeople(standIn, () => stack.eventsUrl);
+  ({ standIn, stack, people } = await startSlackSuite());
 });
 
 afterAll(async () => {
@@ -42,15 +39,21 @@ function callsAbout(value: string): RecordedCall[] {
   return standIn.calls.filter((c) => JSON.stringify(c.params).includes(value));
 }
 
-async function jobsFor(fileId: string) {
-  const jobs = await stack.queue.getJobs([
-    'waiting',
-    'prioritized',
-    'active',
-    'completed',
-    'failed',
-  ]);
-  return jobs.filter((job) => job.id?.includes(fileId));
+const jobsFor = (fileId: string) => jobsForFile(stack, fileId);
+
+/** Opens the options form on a message with a small photo `name`; returns the form's view. */
+async function openOptionsForm(name: string) {
+  const file = standIn.addFile(name, 'image/png', await smallPhoto());
+  const ts = standIn.nextTs();
+  await people.shortcut(
+    'remove_background_options',
+    { ts, files: [file] },
+    { channel: GENERAL, user: PERSON },
+  );
+  const call = await standIn.waitForCall('views.open', (c) =>
+    String(c.params.view).includes(file.id),
+  );
+  return { ts, opened: JSON.parse(String(call.params.view)) };
 }
 
 /** Lets the app finish whatever it would still do for a request. */
@@ -149,19 +152,10 @@ describe('Slack: the bot is in the conversation before anything is queued', () =
 
 describe('Slack: private notices are shown, and no thread is announced that stays empty', () => {
   it('the options form shows its summary to the person (not an ephemeral into an empty thread)', async () => {
-    const file = standIn.addFile('formed.png', 'image/png', await smallPhoto());
-    const ts = standIn.nextTs();
-    await people.shortcut(
-      'remove_background_options',
-      { ts, files: [file] },
-      { channel: GENERAL, user: PERSON },
-    );
-    const opened = await standIn.waitForCall('views.open', (c) =>
-      String(c.params.view).includes(file.id),
-    );
+    const { ts, opened } = await openOptionsForm('formed.png');
     // Nothing is posted in the conversation before the form is submitted.
     expect(callsAbout(ts).filter((c) => c.method === 'chat.postMessage')).toEqual([]);
-    await people.submitModal(JSON.parse(String(opened.params.view)), PERSON, modalValues());
+    await people.submitModal(opened, PERSON, modalValues());
     await standIn.waitForCall('files.completeUploadExternal', (c) => c.params.thread_ts === ts);
     const summary = await standIn.waitForNotice(PERSON, /Removing the background from formed\.png/);
     expect(summary.threadTs).toBeUndefined();
@@ -193,18 +187,9 @@ describe('Slack: private notices are shown, and no thread is announced that stay
   });
 
   it('falls back to an ephemeral at the top of the channel once the response_url has expired', async () => {
-    const file = standIn.addFile('slow.png', 'image/png', await smallPhoto());
-    const ts = standIn.nextTs();
-    await people.shortcut(
-      'remove_background_options',
-      { ts, files: [file] },
-      { channel: GENERAL, user: PERSON },
-    );
-    const opened = await standIn.waitForCall('views.open', (c) =>
-      String(c.params.view).includes(file.id),
-    );
+    const { opened } = await openOptionsForm('slow.png');
     standIn.advanceClock(31 * 60_000); // the person took their time with the form
-    await people.submitModal(JSON.parse(String(opened.params.view)), PERSON, modalValues());
+    await people.submitModal(opened, PERSON, modalValues());
     const summary = await standIn.waitForNotice(PERSON, /Removing the background from slow\.png/);
     expect([summary.via, summary.threadTs]).toEqual(['ephemeral', undefined]);
     expect(standIn.callsTo('response_url').some((c) => c.answer.error === 'expired_url')).toBe(

@@ -94,3 +94,15 @@ export async function startSlackStack(
 export function smallPhoto(width = 48): Promise<Buffer> {
   return sharp(`${fixtures}coffee.png`).resize(width).png().toBuffer();
 }
+
+/** The jobs, in any state, of a Slack file (their ids name it). */
+export async function jobsForFile(stack: SlackStack, fileId: string) {
+  const jobs = await stack.queue.getJobs([
+    'waiting',
+    'prioritized',
+    'active',
+    'completed',
+    'failed',
+  ]);
+  return jobs.filter((job) => job.id?.includes(fileId));
+}
