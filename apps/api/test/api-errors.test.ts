@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY, postForm, type Stack, startStack, waitForResults } from './api-harness.js';
+import { noisePng } from './raw-http.js';
 
 const fixtures = fileURLToPath(new URL('../../../fixtures/images/', import.meta.url));
 let stack: Stack;
@@ -46,70 +47,66 @@ describe('/v1/convert/ refuses bad requests with {"error"} and the right status'
     expect(body.error).toContain('No files');
   });
 
-  it('a bad parameter: 400 naming the field and the allowed values', async () => {
-    const { status, body } = await postForm(convertUrl(), { ...image, bg_type: 'plaid' }, [
-      ['files', 'a.png', photo],
+  it.each([
+    {
+      what: 'a bad parameter: 400 naming the field and the allowed values',
+      fields: { ...image, bg_type: 'plaid' },
+      status: 400,
+      is: 'Invalid parameter bg_type: must be one of transparent, color, image (got "plaid")',
+    },
+    {
+      what: 'an unknown model: 400 naming the known ones',
+      fields: { ...image, model: 'u2net_cloth' },
+      status: 400,
+      contains: 'model: must be one of u2net, u2net_human_seg, u2netp',
+    },
+    {
+      what: 'an image-only option sent with a video: 400 naming the video_format that does it',
+      fields: { convert_to: 'video-backgroundremover', only_mask: 'true' },
+      filename: 'clip.mp4',
+      status: 400,
+      is: "Invalid parameter only_mask: is an image option; a video's mask is video_format=mattekey",
+    },
+    {
+      what: 'a missing or unknown convert_to: 400',
+      fields: {},
+      status: 400,
+      contains: 'convert_to: is required',
+    },
+    {
+      what: 'a text file named .jpg: 415, sniffed from the bytes',
+      fields: image,
+      filename: 'photo.jpg',
+      bytes: Buffer.from('hello, not a photo'),
+      status: 415,
+      contains: 'photo.jpg is not an image or video',
+    },
+    {
+      what: 'bg_type=image without a background picture: 400 naming bg_image',
+      fields: { ...image, bg_type: 'image' },
+      status: 400,
+      contains: 'bg_image: bg_type=image needs a background image',
+    },
+  ] as {
+    what: string;
+    fields: Record<string, string>;
+    filename?: string;
+    bytes?: Buffer;
+    status: number;
+    is?: string;
+    contains?: string;
+  }[])('$what', async ({ fields, filename = 'a.png', bytes, status: wanted, is, contains }) => {
+    const { status, body } = await postForm(convertUrl(), fields, [
+      ['files', filename, bytes ?? photo],
     ]);
-    expect(status).toBe(400);
-    expect(body.error).toBe(
-      'Invalid parameter bg_type: must be one of transparent, color, image (got "plaid")',
-    );
-  });
-
-  it('an unknown model: 400 naming the known ones', async () => {
-    const { status, body } = await postForm(convertUrl(), { ...image, model: 'u2net_cloth' }, [
-      ['files', 'a.png', photo],
-    ]);
-    expect(status).toBe(400);
-    expect(body.error).toContain('model: must be one of u2net, u2net_human_seg, u2netp');
-  });
-
-  it('an image-only option sent with a video: 400 naming the video_format that does it', async () => {
-    const { status, body } = await postForm(
-      convertUrl(),
-      { convert_to: 'video-backgroundremover', only_mask: 'true' },
-      [['files', 'clip.mp4', photo]],
-    );
-    expect(status).toBe(400);
-    expect(body.error).toBe(
-      "Invalid parameter only_mask: is an image option; a video's mask is video_format=mattekey",
-    );
-  });
-
-  it('a missing or unknown convert_to: 400', async () => {
-    const { status, body } = await postForm(convertUrl(), {}, [['files', 'a.png', photo]]);
-    expect(status).toBe(400);
-    expect(body.error).toContain('convert_to: is required');
-  });
-
-  it('a text file named .jpg: 415, sniffed from the bytes', async () => {
-    const { status, body } = await postForm(convertUrl(), image, [
-      ['files', 'photo.jpg', Buffer.from('hello, not a photo')],
-    ]);
-    expect(status).toBe(415);
-    expect(body.error).toContain('photo.jpg is not an image or video');
-  });
-
-  it('bg_type=image without a background picture: 400 naming bg_image', async () => {
-    const { status, body } = await postForm(convertUrl(), { ...image, bg_type: 'image' }, [
-      ['files', 'a.png', photo],
-    ]);
-    expect(status).toBe(400);
-    expect(body.error).toContain('bg_image: bg_type=image needs a background image');
+    expect(status).toBe(wanted);
+    if (is !== undefined) expect(body.error).toBe(is);
+    if (contains !== undefined) expect(body.error).toContain(contains);
   });
 
   it('a file over MAX_UPLOAD_BYTES: 413', async () => {
-    const big = await sharp({
-      create: {
-        width: 2000,
-        height: 2000,
-        channels: 3,
-        background: '#888',
-        noise: { type: 'gaussian', mean: 128, sigma: 60 },
-      },
-    })
-      .png({ compressionLevel: 0 })
-      .toBuffer();
+    // A PNG header, then 12 MB of noise: four times the stack's 3 MB limit.
+    const big = await noisePng(12_000_000);
     const { status, body } = await postForm(convertUrl(), image, [['files', 'big.png', big]]);
     expect(status).toBe(413);
     expect(body.error).toContain('larger than the upload limit');

@@ -1,6 +1,10 @@
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { openTestStack, waitFor } from '@bgremover/test-kit';
 import { loadWorkerConfig, type RunningWorker, startConversionWorker } from '@bgremover/worker';
@@ -17,6 +21,8 @@ export interface Stack {
   api: ApiServer;
   worker: RunningWorker | undefined;
   storageDir: string;
+  /** Registers something to close with the stack (closed in reverse order). */
+  defer(close: () => unknown): void;
   close(): Promise<void>;
 }
 
@@ -60,8 +66,52 @@ export async function startStack(extra: NodeJS.ProcessEnv = {}, withWorker = tru
     api,
     worker,
     storageDir: stack.storageDir,
+    defer: (close) => stack.defer(close),
     close: () => stack.close(),
   };
+}
+
+const apiMain = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+
+/**
+ * Starts the API's `main.ts` in a child process with `env`. `address` resolves with its base
+ * URL once it logs it, and rejects if it exits first or has not started within `timeoutMs`.
+ */
+export function spawnApi(
+  env: NodeJS.ProcessEnv,
+  { stderr = 'pipe', timeoutMs = 60_000 }: { stderr?: 'pipe' | 'inherit'; timeoutMs?: number } = {},
+): { child: ChildProcess; address: Promise<string> } {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', apiMain], {
+    env,
+    stdio: ['ignore', 'pipe', stderr],
+  });
+  const address = new Promise<string>((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`api did not start: ${output}`)), timeoutMs);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /"address":"(http:\/\/[^"]+)"/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`api exited (${code}): ${output}`));
+    });
+  });
+  return { child, address };
+}
+
+/** Starts the stack with a scratch folder named from `prefix`, which it removes when it closes. */
+export async function startStackWithScratch(
+  prefix: string,
+): Promise<{ stack: Stack; scratch: string }> {
+  const stack = await startStack();
+  const scratch = await mkdtemp(join(tmpdir(), prefix));
+  stack.defer(() => rm(scratch, { recursive: true, force: true }));
+  return { stack, scratch };
 }
 
 /** POSTs a multipart form built from fields and files (name -> [filename, bytes]). */

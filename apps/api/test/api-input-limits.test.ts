@@ -102,25 +102,19 @@ describe('MAX_FILES_PER_REQUEST counts inputs; the background has its own slot',
     ]);
     expect(three.status).toBe(400);
     expect(three.body.error).toContain('Too many files: at most 2 per request');
-    const withBackground = await convert(
-      'count',
-      [...image, ['bg_type', 'image']],
-      [
-        ['files', 'a.png', photo],
-        ['files', 'b.png', photo],
-        ['bg_image', 'bg.png', photo],
-      ],
-    );
+    const onBackground = (files: Parameters<typeof convert>[2]) =>
+      convert('count', [...image, ['bg_type', 'image']], files);
+    const withBackground = await onBackground([
+      ['files', 'a.png', photo],
+      ['files', 'b.png', photo],
+      ['bg_image', 'bg.png', photo],
+    ]);
     expect(withBackground.status).toBe(200);
-    const twoBackgrounds = await convert(
-      'count',
-      [...image, ['bg_type', 'image']],
-      [
-        ['files', 'a.png', photo],
-        ['bg_image', 'bg.png', photo],
-        ['bg_image', 'bg2.png', photo],
-      ],
-    );
+    const twoBackgrounds = await onBackground([
+      ['files', 'a.png', photo],
+      ['bg_image', 'bg.png', photo],
+      ['bg_image', 'bg2.png', photo],
+    ]);
     expect(twoBackgrounds.status).toBe(400);
     expect(twoBackgrounds.body.error).toContain('Only one background per request');
   });

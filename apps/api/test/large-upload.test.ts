@@ -1,13 +1,11 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { API_KEY, execFileAsync, stackEnv } from './api-harness.js';
+import { API_KEY, execFileAsync, spawnApi, stackEnv } from './api-harness.js';
 
-const apiMain = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
   for (const cleanup of cleanups) await cleanup();
@@ -42,25 +40,11 @@ describe('large uploads', () => {
     }
     await new Promise<void>((resolve) => out.end(() => resolve()));
 
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', apiMain], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { child, address } = spawnApi(env);
     cleanups.push(async () => {
       child.kill('SIGTERM');
     });
-    const baseUrl = await new Promise<string>((resolve, reject) => {
-      let output = '';
-      const timer = setTimeout(() => reject(new Error(`api did not start: ${output}`)), 60_000);
-      child.stdout.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        const match = /"address":"(http:\/\/[^"]+)"/.exec(output);
-        if (match?.[1]) {
-          clearTimeout(timer);
-          resolve(match[1]);
-        }
-      });
-    });
+    const baseUrl = await address;
     const convert = (file: string) =>
       execFileAsync(
         'curl',

@@ -1,10 +1,9 @@
-import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_KEY, execFileAsync, type Stack, startStack } from './api-harness.js';
+import { API_KEY, execFileAsync, type Stack, startStackWithScratch } from './api-harness.js';
 
 const fixtures = fileURLToPath(new URL('../../../fixtures/images/', import.meta.url));
 const clients = fileURLToPath(new URL('./seed-clients/', import.meta.url));
@@ -12,13 +11,25 @@ let stack: Stack;
 let work: string;
 
 beforeAll(async () => {
-  stack = await startStack();
-  work = await mkdtemp(join(tmpdir(), 'bgremover-seed-clients-'));
+  ({ stack, scratch: work } = await startStackWithScratch('bgremover-seed-clients-'));
 });
-afterAll(async () => {
-  await stack.close();
-  await rm(work, { recursive: true, force: true });
-});
+afterAll(() => stack?.close());
+
+/** Runs `curl -F <field>...` against /v1/convert/ with the key, in `dir`; returns the uuid. */
+async function curlConvert(dir: string, fields: string[]): Promise<string> {
+  const convert = await execFileAsync(
+    'curl',
+    [
+      '-s',
+      ...fields.flatMap((field) => ['-F', field]),
+      '-H',
+      `Authorization: ${API_KEY}`,
+      `${stack.baseUrl}/v1/convert/`,
+    ],
+    { cwd: dir },
+  );
+  return (JSON.parse(convert.stdout) as { uuid: string }).uuid;
+}
 
 /** The first Python on this machine that has the requests library (setup installs one). */
 async function pythonWithRequests(): Promise<string> {
@@ -60,23 +71,11 @@ describe("the seed's example clients, unchanged but for the host", () => {
     const dir = join(work, 'curl');
     await (await import('node:fs/promises')).mkdir(dir, { recursive: true });
     await copyFile(join(fixtures, 'chelsea.png'), join(dir, 'image.jpeg'));
-    const convert = await execFileAsync(
-      'curl',
-      [
-        '-s',
-        '-F',
-        'lang=en',
-        '-F',
-        'convert_to=image-backgroundremover',
-        '-F',
-        'files=@image.jpeg',
-        '-H',
-        `Authorization: ${API_KEY}`,
-        `${stack.baseUrl}/v1/convert/`,
-      ],
-      { cwd: dir },
-    );
-    const { uuid } = JSON.parse(convert.stdout) as { uuid: string };
+    const uuid = await curlConvert(dir, [
+      'lang=en',
+      'convert_to=image-backgroundremover',
+      'files=@image.jpeg',
+    ]);
     expect(uuid).toMatch(/^[0-9a-f-]{36}$/);
     let results: {
       finished: boolean;
@@ -123,25 +122,12 @@ describe("the seed's example clients, unchanged but for the host", () => {
     await (await import('node:fs/promises')).mkdir(dir, { recursive: true });
     await sharp(join(fixtures, 'coffee.png')).resize(120).png().toFile(join(dir, 'a.png'));
     await sharp(join(fixtures, 'rocket.jpg')).resize(120).jpeg().toFile(join(dir, 'b.jpg'));
-    const convert = await execFileAsync(
-      'curl',
-      [
-        '-s',
-        '-F',
-        'convert_to=image-backgroundremover',
-        '-F',
-        'only_mask=true',
-        '-F',
-        'file[0]=@a.png',
-        '-F',
-        'file[1]=@b.jpg',
-        '-H',
-        `Authorization: ${API_KEY}`,
-        `${stack.baseUrl}/v1/convert/`,
-      ],
-      { cwd: dir },
-    );
-    const { uuid } = JSON.parse(convert.stdout) as { uuid: string };
+    const uuid = await curlConvert(dir, [
+      'convert_to=image-backgroundremover',
+      'only_mask=true',
+      'file[0]=@a.png',
+      'file[1]=@b.jpg',
+    ]);
     let body: { finished: boolean; files: { filename: string }[] };
     do {
       await new Promise((resolve) => setTimeout(resolve, 300));

@@ -6,26 +6,20 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  canMountTmpfs,
-  fillVolume,
-  mountTmpfs,
-  setWritable,
-  unmount,
-} from '@bgremover/test-kit/tmpfs';
+import * as tmpfs from '@bgremover/test-kit/tmpfs';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postForm, type Stack, startStack } from './api-harness.js';
 import { filesUnder } from './raw-http.js';
 
-const mountable = await canMountTmpfs();
+const mountable = await tmpfs.canMountTmpfs();
 let stack: Stack | undefined;
 let volume: string | undefined;
 
 afterAll(async () => {
   await stack?.close().catch(() => undefined);
   if (volume) {
-    await unmount(volume);
+    await tmpfs.unmount(volume);
     await rm(volume, { recursive: true, force: true });
   }
 });
@@ -35,7 +29,7 @@ describe.skipIf(!mountable)(
   () => {
     it('answers 507 / 503 naming the fault, never a path, and accepts again once it clears', async () => {
       volume = await mkdtemp(join(tmpdir(), 'bgremover-api-volume-'));
-      await mountTmpfs(volume, '1m');
+      await tmpfs.mountTmpfs(volume, '1m');
       stack = await startStack({ STORAGE_DIR: volume }, false);
       const photo = await sharp({
         create: {
@@ -53,7 +47,7 @@ describe.skipIf(!mountable)(
           ['files', 'photo.png', photo],
         ]);
 
-      const filler = await fillVolume(volume);
+      const filler = await tmpfs.fillVolume(volume);
       const full = await convert();
       expect(full.status).toBe(507);
       expect(full.body.error).toBe(
@@ -65,7 +59,7 @@ describe.skipIf(!mountable)(
       ).toEqual([]);
 
       await rm(filler);
-      await setWritable(volume, false);
+      await tmpfs.setWritable(volume, false);
       const readOnly = await convert();
       expect(readOnly.status).toBe(503);
       expect(readOnly.headers.get('retry-after')).toBe('60');
@@ -74,7 +68,7 @@ describe.skipIf(!mountable)(
       );
       expect(JSON.stringify(readOnly.body)).not.toContain(volume);
 
-      await setWritable(volume, true);
+      await tmpfs.setWritable(volume, true);
       expect((await convert()).status).toBe(200);
     });
   },

@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { waitFor } from '@bgremover/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Stack, stackEnv, startStack } from './api-harness.js';
+import { type Stack, spawnApi, stackEnv, startStack } from './api-harness.js';
 import { convertHeaders, filesUnder, multipartBody, noisePng, rawRequest } from './raw-http.js';
 
 let stack: Stack;
@@ -164,26 +162,10 @@ describe('SIGTERM with an upload still open', () => {
       LOG_LEVEL: 'info',
     });
     const storageDir = env.STORAGE_DIR ?? '';
-    const apiMain = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', apiMain], {
-      env,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const { child, address } = spawnApi(env, { stderr: 'inherit', timeoutMs: 20_000 });
     try {
-      const baseUrl = await new Promise<string>((resolve, reject) => {
-        let output = '';
-        // Rejecting (rather than hanging) lets `finally` end the child.
-        const timer = setTimeout(() => reject(new Error(`api did not start: ${output}`)), 20_000);
-        child.stdout.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
-          const match = /"address":"(http:\/\/[^"]+)"/.exec(output);
-          if (match?.[1]) {
-            clearTimeout(timer);
-            resolve(match[1]);
-          }
-        });
-        child.once('exit', (code) => reject(new Error(`api exited (${code}): ${output}`)));
-      });
+      // Rejecting (rather than hanging) lets `finally` end the child.
+      const baseUrl = await address;
       const { response } = stalledUpload(baseUrl, 200 * 1024);
       await waitFor(async () =>
         (await filesUnder(join(storageDir, 'inputs'))).some((name) => name.includes('.partial-')),

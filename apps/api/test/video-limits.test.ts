@@ -50,24 +50,32 @@ async function expectRefused(
 }
 
 describe('video limits at the API, before queueing', () => {
-  it('an hour of 16x16 frames: 413 naming MAX_VIDEO_SECONDS and frame_limit', async () => {
-    const bytes = await clip('color=c=red:s=16x16:r=1:d=3600');
-    await expectRefused(
-      video,
-      'hour.mp4',
-      bytes,
-      /^hour\.mp4: .*over the limit of 600 s \(MAX_VIDEO_SECONDS\): .*frame_limit=600/,
-    );
-  });
-
-  it('500 s at framerate=60: 413 naming MAX_VIDEO_FRAMES, framerate and frame_limit', async () => {
-    const bytes = await clip('color=c=red:s=16x16:r=1:d=500');
-    await expectRefused(
-      { ...video, framerate: '60' },
-      'long.mp4',
-      bytes,
-      /30000 frames .*18000 frames \(MAX_VIDEO_FRAMES\): send frame_limit=18000 or less or a lower framerate \(framerate=36\)/,
-    );
+  it.each([
+    {
+      what: 'an hour of 16x16 frames: 413 naming MAX_VIDEO_SECONDS and frame_limit',
+      source: 'color=c=red:s=16x16:r=1:d=3600',
+      fields: video,
+      name: 'hour.mp4',
+      pattern: /^hour\.mp4: .*over the limit of 600 s \(MAX_VIDEO_SECONDS\): .*frame_limit=600/,
+    },
+    {
+      what: '500 s at framerate=60: 413 naming MAX_VIDEO_FRAMES, framerate and frame_limit',
+      source: 'color=c=red:s=16x16:r=1:d=500',
+      fields: { ...video, framerate: '60' },
+      name: 'long.mp4',
+      pattern:
+        /30000 frames .*18000 frames \(MAX_VIDEO_FRAMES\): send frame_limit=18000 or less or a lower framerate \(framerate=36\)/,
+    },
+    {
+      what: 'a frame over MAX_VIDEO_PIXELS: 413 naming it',
+      source: 'color=c=blue:s=1280x720:r=1:d=1',
+      fields: video,
+      name: 'wide.mp4',
+      pattern:
+        /1280x720 per frame, over the limit of 307200 pixels per video frame \(MAX_VIDEO_PIXELS\)/,
+    },
+  ])('$what', async ({ source, fields, name, pattern }) => {
+    await expectRefused(fields, name, await clip(source), pattern);
   });
 
   it('two frames 1,000,000 s apart (a 1 KB MKV) with framerate=60: 413', async () => {
@@ -77,16 +85,6 @@ describe('video limits at the API, before queueing', () => {
     ]);
     expect(bytes.length).toBeLessThan(2048);
     await expectRefused({ ...video, framerate: '60' }, 'gap.mkv', bytes, /MAX_VIDEO_SECONDS/);
-  });
-
-  it('a frame over MAX_VIDEO_PIXELS: 413 naming it', async () => {
-    const bytes = await clip('color=c=blue:s=1280x720:r=1:d=1');
-    await expectRefused(
-      video,
-      'wide.mp4',
-      bytes,
-      /1280x720 per frame, over the limit of 307200 pixels per video frame \(MAX_VIDEO_PIXELS\)/,
-    );
   });
 
   it('frame_limit brings a long video under the limits: queued', async () => {

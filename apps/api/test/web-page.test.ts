@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeLavfiClip } from '@bgremover/test-kit/lavfi-clip';
@@ -11,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadApiConfig } from '../src/config.js';
 import { buildApiServer } from '../src/server.js';
 import { WEB_PAGE_CSP } from '../src/web-page.js';
-import { API_KEY, postForm, type Stack, startStack } from './api-harness.js';
+import { API_KEY, postForm, type Stack, startStackWithScratch } from './api-harness.js';
 
 // The page at `/` driven in a real headless Chromium (Debian's `chromium`, which
 // scripts/setup.sh installs): photo, clip and a text file named .png through the page, the
@@ -29,13 +28,9 @@ let stack: Stack;
 let scratch: string;
 
 beforeAll(async () => {
-  stack = await startStack();
-  scratch = await mkdtemp(join(tmpdir(), 'bgremover-web-page-'));
+  ({ stack, scratch } = await startStackWithScratch('bgremover-web-page-'));
 });
-afterAll(async () => {
-  await stack?.close();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
-});
+afterAll(() => stack?.close());
 
 describe('GET / and its assets', () => {
   it('serves the page from memory with a strict CSP and ETags, and answers 304 to a revalidation', async () => {
