@@ -111,6 +111,13 @@ async function expectCutOut(data: Buffer, width: number): Promise<void> {
   expect([meta.format, meta.width, meta.channels]).toEqual(['png', width, 4]);
 }
 
+/** A faststart MP4 made from the lavfi `video` source (in `file`), attached as `name`. */
+async function clipAttachment(name: string, video: string, file = name) {
+  const clipPath = join(storageDir, file);
+  await makeLavfiClip(clipPath, { video, faststart: true });
+  return standIn.addAttachment(name, await readFile(clipPath), 'video/mp4');
+}
+
 describe('the Discord bot with the real worker (loopback Discord stand-in)', () => {
   it('registers /removebg and the message command, pinned to server installs (and DMs when global)', async () => {
     const names = await registerCommands(
@@ -395,12 +402,7 @@ describe('the Discord bot with the real worker (loopback Discord stand-in)', () 
   });
 
   it('refuses a clip longer than the limit after reading its length', async () => {
-    const clipPath = join(storageDir, 'long.mp4');
-    await makeLavfiClip(clipPath, {
-      video: 'color=c=blue:size=64x48:rate=5:duration=5',
-      faststart: true,
-    });
-    const file = standIn.addAttachment('long.mp4', await readFile(clipPath), 'video/mp4');
+    const file = await clipAttachment('long.mp4', 'color=c=blue:size=64x48:rate=5:duration=5');
     const { id, token } = standIn.slashCommand({ file });
     const edit = await standIn.waitFor(() => originalEdits(token)[0]);
     expect(callbacks(id)[0]?.body).toMatchObject({ type: 5, data: { flags: EPHEMERAL } });
@@ -409,12 +411,7 @@ describe('the Discord bot with the real worker (loopback Discord stand-in)', () 
   });
 
   it('a video clip shows frame progress in the deferred reply and ends with the clip', async () => {
-    const clipPath = join(storageDir, 'clip.mp4');
-    await makeLavfiClip(clipPath, {
-      video: 'testsrc2=size=160x120:rate=10:duration=1',
-      faststart: true,
-    });
-    const file = standIn.addAttachment('clip.mp4', await readFile(clipPath), 'video/mp4');
+    const file = await clipAttachment('clip.mp4', 'testsrc2=size=160x120:rate=10:duration=1');
     const { token } = standIn.slashCommand({ file });
     const result = await standIn.waitFor(
       () => followUps(token).find((request) => request.files.length > 0),
@@ -610,13 +607,12 @@ describe('the Discord bot with the real worker (loopback Discord stand-in)', () 
   });
 
   it("the reaction flow shows a clip's progress in a message in the thread", async () => {
-    const clipPath = join(storageDir, 'react-clip.mp4');
-    await makeLavfiClip(clipPath, {
-      video: 'testsrc2=size=160x120:rate=10:duration=1',
-      faststart: true,
-    });
     const message = standIn.postMessage([
-      standIn.addAttachment('clip.mp4', await readFile(clipPath), 'video/mp4'),
+      await clipAttachment(
+        'clip.mp4',
+        'testsrc2=size=160x120:rate=10:duration=1',
+        'react-clip.mp4',
+      ),
     ]);
     standIn.react(message, '✂️', snowflake());
     await standIn.waitFor(() => reactions('PUT', message, '✅')[0], 120_000);
