@@ -62,12 +62,8 @@ export async function expectCutOut(output: string, input: string): Promise<void>
   const at = (x: number, y: number) => [
     ...result.data.subarray((y * width + x) * 4, (y * width + x) * 4 + 4),
   ];
-  for (const [x, y] of [
-    [0, 0],
-    [width - 1, 0],
-    [0, height - 1],
-    [width - 1, height - 1],
-  ] as const) {
+  const corners = [0, width - 1].flatMap((x) => [0, height - 1].map((y) => [x, y] as const));
+  for (const [x, y] of corners) {
     expect(at(x, y)[3], `alpha at corner ${x},${y} of ${output}`).toBeLessThan(16);
   }
   const [cx, cy] = [width >> 1, height >> 1];

@@ -30,6 +30,7 @@ import { QueueEvents } from 'bullmq';
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { convertFile, fetchResults } from '../src/api-client.js';
 
 const API_KEY = 'e2e-key';
 const SLACK_TOKEN = 'xoxb-e2e-bot-token';
@@ -117,37 +118,9 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-async function convert(
-  fields: Record<string, string>,
-  filename: string,
-  bytes: Buffer,
-): Promise<string> {
-  const form = new FormData();
-  for (const [key, value] of Object.entries(fields)) form.append(key, value);
-  form.append('files', new Blob([bytes]), filename);
-  const response = await fetch(`${apiUrl}/v1/convert/`, {
-    method: 'POST',
-    body: form,
-    headers: { authorization: API_KEY },
-  });
-  const body = (await response.json()) as { uuid?: string; error?: string };
-  if (!body.uuid) throw new Error(`convert refused ${filename}: ${body.error}`);
-  return body.uuid;
-}
-
-interface Results {
-  files: { url: string; filename: string }[];
-  errors: string[];
-  finished: boolean;
-}
-
-async function results(uuid: string): Promise<Results> {
-  const response = await fetch(`${apiUrl}/v1/results/`, {
-    method: 'POST',
-    body: new URLSearchParams({ uuid }),
-  });
-  return (await response.json()) as Results;
-}
+const convert = (fields: Record<string, string>, filename: string, bytes: Buffer) =>
+  convertFile(apiUrl, API_KEY, fields, bytes, filename);
+const results = (uuid: string) => fetchResults(apiUrl, uuid);
 
 describe('the whole system', () => {
   it('serves Discord, Slack and the API at once and survives a worker killed mid-video', async () => {
