@@ -158,4 +158,39 @@ describe('the model-size path (full-size pixels stay in ffmpeg)', () => {
     expect(Math.min(...scores.map((score) => score.iou))).toBeGreaterThan(0.999);
     expect(worstMae).toBeLessThan(0.5);
   });
+
+  it.each(['auto', 'frames'] as const)(
+    'two lanes (VIDEO_MODEL_LANES=2) give the same frames, in order, as one (%s path)',
+    async (pipeline) => {
+      const { width, height } = sizes.large;
+      const params = { model: 'u2netp', video_format: 'mov' } as const;
+      const oneLane = await removeVideoBackground(pans.large, params, {
+        config,
+        pipeline,
+        outputPath: join(work.path, `lanes-1-${pipeline}.mov`),
+      });
+      const twoLanes = await removeVideoBackground(pans.large, params, {
+        config: { ...config, videoModelLanes: 2 },
+        pipeline,
+        outputPath: join(work.path, `lanes-2-${pipeline}.mov`),
+      });
+      expect(twoLanes.frames).toBe(FRAMES);
+      const oneAlpha = await alphaPlanes(oneLane.path, width, height);
+      const twoAlpha = await alphaPlanes(twoLanes.path, width, height);
+      expect(twoAlpha).toHaveLength(FRAMES);
+      // The clip pans, so a frame written out of order would match its neighbour's mask badly.
+      const scores = twoAlpha.map((plane, n) => compare(plane, oneAlpha[n] ?? Buffer.alloc(0)));
+      const worstMae = Math.max(...scores.map((score) => score.mae));
+      console.info(
+        `two lanes against one (${pipeline}): worst per-frame MAE ${worstMae.toFixed(3)}/255`,
+      );
+      expect(Math.min(...scores.map((score) => score.iou))).toBeGreaterThan(0.999);
+      expect(worstMae).toBeLessThan(0.5);
+      const shifted = compare(
+        twoAlpha[FRAMES - 1] ?? Buffer.alloc(0),
+        oneAlpha[0] ?? Buffer.alloc(0),
+      );
+      expect(shifted.mae).toBeGreaterThan(worstMae);
+    },
+  );
 });

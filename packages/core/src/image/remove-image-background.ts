@@ -224,5 +224,6 @@ async function loadCallerThreadModel(name: ModelName, config: CoreConfig): Promi
     predict: (input) => predictMask(model, input),
     batch: 1,
     predictBatch: (inputs) => Promise.all(inputs.map((input) => predictMask(model, input))),
+    lanes: 1,
   };
 }

@@ -1,10 +1,9 @@
-import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
 import { normalizeForModel, resizeForModel } from '../image/model-input.js';
 import type { ThreadedModel } from '../inference/inference-thread.js';
 import type { Rgba } from '../params/color.js';
 import { type VideoParams, videoBackgroundOf } from '../params/video-params.js';
-import { runFrameLoop } from './frame-loop.js';
+import { runOrderedFrames } from './frame-loop.js';
 import type { FramePlan } from './frame-plan.js';
 import type { FrameReader } from './frame-reader.js';
 import type { FrameWriter } from './frame-writer.js';
@@ -80,8 +79,9 @@ export interface MaskStreamContext {
 
 /**
  * The model-size frame loop: frames are normalised and sent to the model (one per run, or
- * `model.batch` per run on a GPU session with a symbolic batch) while the next ones are decoded,
- * and their masks go to the encoder, in order, while the model works on the next. The
+ * `model.batch` per run on a GPU session with a symbolic batch; `model.lanes` runs at once)
+ * while the next ones are decoded, and their masks go to the encoder, in order, while the model
+ * works on the next. The
  * main thread touches about 0.4 MB a frame, whatever the video's size (and runs libvips only
  * where a side of the video is shorter than the model's input). Returns the frames
  * written and the milliseconds spent waiting on the model.
@@ -116,29 +116,22 @@ export async function streamModelSizeFrames(
   const predictGroup = async (group: Float32Array[]): Promise<Uint8Array[]> =>
     group.length === 1 && group[0] ? [await model.predict(group[0])] : model.predictBatch(group);
   let frames = 0;
-  let inference = 0;
-  await runFrameLoop(async (inFlight) => {
-    let group = await readGroup();
-    while (group.length > 0) {
-      options.signal?.throwIfAborted();
-      const started = performance.now();
-      const running = predictGroup(group);
-      inFlight.model = running;
-      const next = readGroup();
-      next.catch(() => undefined);
-      const masks = await running;
-      inference += performance.now() - started;
-      await inFlight.writing;
-      inFlight.writing = (async () => {
+  const { inference } = await runOrderedFrames(
+    {
+      read: async () => {
+        const group = await readGroup();
+        return group.length > 0 ? group : undefined;
+      },
+      infer: predictGroup,
+      write: async (_group, masks) => {
         for (const mask of masks) {
           await writer.write(mask);
           frames++;
           options.onProgress?.({ framesDone: frames, framesTotal: plan.expectedFrames });
         }
-      })();
-      inFlight.writing.catch(() => undefined);
-      group = await next;
-    }
-  });
+      },
+    },
+    { inFlight: model.lanes, signal: options.signal },
+  );
   return { frames, inference };
 }

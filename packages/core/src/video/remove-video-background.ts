@@ -2,7 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type CoreConfig, DEFAULT_MAX_MATTING_PIXELS, videoLimitsOf } from '../config.js';
+import {
+  type CoreConfig,
+  DEFAULT_MAX_MATTING_PIXELS,
+  videoLimitsOf,
+  videoModelLanesOf,
+} from '../config.js';
 import { BgRemoverError } from '../errors.js';
 import { useImageThreads } from '../image/runtime.js';
 import { loadThreadedModel, type ThreadedModel } from '../inference/inference-thread.js';
@@ -19,7 +24,7 @@ import {
 } from '../params/video-params.js';
 import { type BackgroundFrames, pictureBackground, videoBackground } from './backgrounds.js';
 import { composeFrameOver, composeFrameOverColor, cutoutFrame } from './compose-frame.js';
-import { runFrameLoop } from './frame-loop.js';
+import { runOrderedFrames } from './frame-loop.js';
 import { frameModelInput, fullSizeFrameMask, type MaskRefiner } from './frame-mask.js';
 import { checkVideoLimits, type FramePlan, planFrames } from './frame-plan.js';
 import { type FrameReader, openFrameReader } from './frame-reader.js';
@@ -109,7 +114,9 @@ export async function removeVideoBackground(
   const warnings = collectWarnings(parsed, options);
   const { model: modelName, warnings: modelWarnings } = await chooseModel(parsed.model, config);
   warnings.push(...modelWarnings);
-  const modelLoading = loadThreadedModel(modelName, config);
+  const modelLoading = loadThreadedModel(modelName, config, {
+    lanes: videoModelLanesOf(config),
+  });
   modelLoading.catch(() => undefined);
   const limits = videoLimitsOf(config);
   let info: VideoInfo;
@@ -353,10 +360,11 @@ interface PreparedFrame {
 }
 
 /**
- * The frame loop. The model runs on its own thread; while it works on frame N, the main thread
- * reads and prepares frame N+1 (sharp resizes run on libuv's pool) and scales, composes and hands
- * frame N-1 to the encoder (decoding and encoding run in ffmpeg's own processes). Writes stay in
- * order, and at most three frames are held at any time whatever the video's length.
+ * The full-size frame loop. The model runs on its own threads (`model.lanes` frames at once);
+ * while it works, the main thread reads and prepares the next frame (sharp resizes run on
+ * libuv's pool) and scales, composes and hands the previous one to the encoder (decoding and
+ * encoding run in ffmpeg's own processes). Writes stay in order, and at most `lanes + 2` frames
+ * are held at any time whatever the video's length.
  */
 async function streamFrames(
   context: StreamContext,
@@ -387,27 +395,14 @@ async function streamFrames(
     options.onProgress?.({ framesDone: frames, framesTotal: plan.expectedFrames });
   };
 
-  let inference = 0;
-  await runFrameLoop(async (inFlight) => {
-    let current = await readPrepared();
-    while (current) {
-      options.signal?.throwIfAborted();
-      const inferenceStart = performance.now();
-      const predicting = model.predict(current.input);
-      inFlight.model = predicting;
-      const reading = readPrepared();
-      // Neither may reject unobserved while the other is awaited.
-      predicting.catch(() => undefined);
-      reading.catch(() => undefined);
-      const small = await predicting;
-      inference += performance.now() - inferenceStart;
-      await inFlight.writing;
-      const frame = current;
-      inFlight.writing = postAndWrite(frame, small);
-      inFlight.writing.catch(() => undefined);
-      current = await reading;
-    }
-  });
+  const { inference } = await runOrderedFrames(
+    {
+      read: readPrepared,
+      infer: (frame) => model.predict(frame.input),
+      write: postAndWrite,
+    },
+    { inFlight: model.lanes, signal: options.signal },
+  );
   return { frames, inference };
 }
 
