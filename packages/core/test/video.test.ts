@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { copyFile, readdir, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
   BgRemoverError,
@@ -23,6 +25,7 @@ import {
 } from './video-helpers.js';
 
 const fixtures = useVideoFixtures('video');
+const execFileAsync = promisify(execFile);
 
 const base = { model: 'u2netp' } as const;
 
@@ -43,6 +46,19 @@ function runOn(
 /** `runOn` the fixture clip. */
 function run(params: VideoParamsInput, name: string, extra: Record<string, unknown> = {}) {
   return runOn(fixtures.source, params, name, extra);
+}
+
+/** The MD5 of each packet of a file's first audio track, in order. */
+async function audioPacketHashes(path: string): Promise<string[]> {
+  const { stdout } = await execFileAsync(
+    'ffmpeg',
+    ['-v', 'error', '-i', path, '-map', '0:a:0', '-c', 'copy', '-f', 'framemd5', 'pipe:1'],
+    { maxBuffer: 16 << 20 },
+  );
+  return stdout
+    .split('\n')
+    .filter((line) => line.length > 0 && !line.startsWith('#'))
+    .map((line) => line.split(',').at(-1)?.trim() ?? '');
 }
 
 /** Source frames to check: first, middle, last. */
@@ -120,6 +136,19 @@ describe('removeVideoBackground: every format', () => {
     expect(audio?.codec_name).toBe('aac');
     expectTiming(report, clip.frames, clip.fps);
     await expectCutout(result.path);
+  });
+
+  it('copies an AAC track into mov packet for packet; webm gets it as Opus', async () => {
+    const result = await run({ video_format: 'mov' }, 'audio-copy.mov');
+    const [source, copied] = await Promise.all([
+      audioPacketHashes(fixtures.source),
+      audioPacketHashes(result.path),
+    ]);
+    expect(copied.length).toBeGreaterThan(10);
+    // A re-encoded track would not share a single packet with the source.
+    expect(copied).toEqual(source.slice(0, copied.length));
+    const webm = await run({ video_format: 'webm' }, 'audio-opus.webm');
+    expect(streamsOf(await ffprobe(webm.path)).audio?.codec_name).toBe('opus');
   });
 
   it('webm: VP9 with an alpha channel and Opus audio', async () => {

@@ -107,6 +107,34 @@ function audioCodecOf(container: OutputContainer): string | undefined {
   return container.extension === 'webm' ? 'libopus' : 'aac';
 }
 
+/** Source audio codecs (ffprobe's names) each container takes as they are. */
+const COPYABLE_AUDIO: Record<OutputContainer['extension'], ReadonlySet<string>> = {
+  mov: new Set(['aac']),
+  mp4: new Set(['aac']),
+  webm: new Set(['opus', 'vorbis']),
+  gif: new Set(),
+};
+
+/**
+ * The audio codec arguments for the source's first track (mapped from input `input`): the
+ * track copied as it is when the container takes its codec (AAC into mov and mp4, Opus or
+ * Vorbis into webm: no second lossy generation, and no encoder time), else encoded to the
+ * container's codec at 128 kb/s. Empty when the container has no audio (GIF).
+ */
+export function audioOptions(
+  container: OutputContainer,
+  sourceCodec: string | undefined,
+  input: number,
+): string[] {
+  const codec = audioCodecOf(container);
+  if (codec === undefined) return [];
+  const map = ['-map', `${input}:a:0`];
+  if (sourceCodec !== undefined && COPYABLE_AUDIO[container.extension].has(sourceCodec)) {
+    return [...map, '-c:a', 'copy'];
+  }
+  return [...map, '-c:a', codec, '-b:a', '128k'];
+}
+
 /**
  * GIF palettes: one per frame (`stats_mode=single`, `new=1`), so the graph holds one frame at a
  * time whatever the length (a whole-clip palette would buffer every frame). Transparent GIFs
@@ -124,6 +152,8 @@ export interface EncoderRequest {
   plan: FramePlan;
   /** The source file, for its audio; undefined to write no audio. */
   audioSource: string | undefined;
+  /** The source's audio codec (copied when the container takes it). */
+  audioCodec: string | undefined;
   /** Cut the audio at this many seconds (frame_limit), or undefined for all of it. */
   audioSeconds: number | undefined;
   outputPath: string;
@@ -144,7 +174,6 @@ export function encoderFor(request: EncoderRequest): EncoderSpec {
     height: plan.height,
     fpsRational: plan.fpsRational,
   };
-  const audioCodec = audioCodecOf(container);
   const extraInputs: FfmpegInput[] = [];
   const maps: string[] = [];
   let complexFilter: string | undefined;
@@ -154,12 +183,14 @@ export function encoderFor(request: EncoderRequest): EncoderSpec {
   } else {
     maps.push('-map', '0:v:0');
   }
-  if (audioCodec && request.audioSource !== undefined) {
+  const audio =
+    request.audioSource === undefined ? [] : audioOptions(container, request.audioCodec, 1);
+  if (request.audioSource !== undefined && audio.length > 0) {
     extraInputs.push({
       source: request.audioSource,
       options: request.audioSeconds === undefined ? [] : ['-t', request.audioSeconds.toFixed(6)],
     });
-    maps.push('-map', '1:a:0', '-c:a', audioCodec, '-b:a', '128k');
+    maps.push(...audio);
   }
   return {
     frames,
@@ -187,6 +218,8 @@ export interface MaskEncoderRequest {
   source: { path: string; decoderOptions: readonly string[] };
   /** True to keep the source's first audio track. */
   audio: boolean;
+  /** The source's audio codec (copied when the container takes it). */
+  audioCodec: string | undefined;
   /** Cut the output (the sound; the picture is cut by the masks) at this many seconds, or undefined. */
   sourceSeconds: number | undefined;
   outputPath: string;
@@ -225,8 +258,8 @@ export function maskEncoderFor(request: MaskEncoderRequest): EncoderSpec {
   } else {
     graph.push(`${last}null[v]`);
   }
-  const audioCodec = audioCodecOf(container);
-  const keepAudio = audioCodec !== undefined && request.audio;
+  const audio = request.audio ? audioOptions(container, request.audioCodec, 1) : [];
+  const keepAudio = audio.length > 0;
   const needsSource = content.kind !== 'matte' || keepAudio;
   const extraInputs: FfmpegInput[] = needsSource
     ? [
@@ -237,7 +270,7 @@ export function maskEncoderFor(request: MaskEncoderRequest): EncoderSpec {
       ]
     : [];
   const maps = ['-map', '[v]'];
-  if (keepAudio) maps.push('-map', '1:a:0', '-c:a', audioCodec, '-b:a', '128k');
+  maps.push(...audio);
   // Frames are already counted by the masks; this cuts the sound with them (frame_limit).
   if (request.sourceSeconds !== undefined) maps.push('-t', request.sourceSeconds.toFixed(6));
   return {

@@ -21,6 +21,8 @@ export interface VideoInfo {
   /** Frames in the file: stated by the container, or estimated from duration x fps. */
   estimatedFrames: number | undefined;
   hasAudio: boolean;
+  /** The first audio track's codec (ffprobe's name, e.g. `aac`, `opus`), when there is one. */
+  audioCodec: string | undefined;
   codec: string | undefined;
   container: string;
   /** The container's duration in seconds (the longest stream: audio may outlast the video). */
@@ -129,6 +131,7 @@ export async function probeVideo(
     duration,
     estimatedFrames,
     hasAudio: probed.streams.some((stream) => stream.codecType === 'audio'),
+    audioCodec: probed.streams.find((stream) => stream.codecType === 'audio')?.codecName,
     codec: video.codecName,
     container,
     containerDuration: probed.duration,
