@@ -115,9 +115,9 @@ export interface CoreConfig {
   inferenceBatch?: number;
   /**
    * Video frames the model works on at once, each on an inference thread of its own with
-   * `intraOpThreads / lanes` threads (VIDEO_MODEL_LANES, default 1). Two lanes make video about
-   * 9% faster on two cores (see `videoModelLanesOf`) but hold a second session's memory (about
-   * 330 MB for u2netp), so they are for hosts with memory to spare.
+   * `intraOpThreads / lanes` threads (VIDEO_MODEL_LANES). Unset: 2 on the CPU with two or more
+   * threads, else 1 (see `videoModelLanesOf`). Each lane holds a session of its own (about
+   * 320 MB more for u2netp), so hosts short of memory set 1.
    */
   videoModelLanes?: number;
 }
@@ -132,11 +132,12 @@ export function inferenceBatchOf(config: CoreConfig): number {
  * Two frames on one core each beat one frame on two cores once ffmpeg shares the machine:
  * onnxruntime's threads wait for each other at the end of every operator, and a thread that
  * ffmpeg preempted keeps the other one waiting (u2netp on two cores beside a busy process: 3.3
- * runs/s with two threads, 3.8 with two lanes). A symbolic-batch (GPU) session keeps one lane.
+ * runs/s with two threads, 3.8 with two lanes; a 720p webm job: 250 ms a frame with one lane,
+ * 190 ms with two). A symbolic-batch (GPU) session keeps one lane and batches frames instead.
  */
 export function videoModelLanesOf(config: CoreConfig): number {
   if (inferenceBatchOf(config) > 1) return 1;
-  return config.videoModelLanes ?? 1;
+  return config.videoModelLanes ?? Math.min(2, config.intraOpThreads);
 }
 
 /**

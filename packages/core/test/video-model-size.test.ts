@@ -165,7 +165,7 @@ describe('the model-size path (full-size pixels stay in ffmpeg)', () => {
       const { width, height } = sizes.large;
       const params = { model: 'u2netp', video_format: 'mov' } as const;
       const oneLane = await removeVideoBackground(pans.large, params, {
-        config,
+        config: { ...config, videoModelLanes: 1 },
         pipeline,
         outputPath: join(work.path, `lanes-1-${pipeline}.mov`),
       });
