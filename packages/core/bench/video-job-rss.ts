@@ -6,7 +6,8 @@
  *   npm run bench:video-rss -w @bgremover/core
  *
  * BENCH_MODEL (u2netp), BENCH_FORMATS (mov,webm), BENCH_SIZES (720p,1080p), BENCH_SECONDS (4),
- * BENCH_PIPELINES (model-size,frames).
+ * BENCH_PIPELINES (model-size,frames). The job runs with the environment's settings, so
+ * `VIDEO_MODEL_LANES=1 npm run bench:video-rss -w @bgremover/core` measures one inference lane.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -20,6 +21,7 @@ import {
   loadCoreConfig,
   parseVideoParams,
   removeVideoBackground,
+  videoModelLanesOf,
 } from '../src/index.js';
 
 const run = promisify(execFile);
@@ -75,7 +77,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'bgremover-rss-bench-'));
   try {
     process.stdout.write(
-      `peak RSS of one video job in a fresh process (${process.env.BENCH_MODEL ?? 'u2netp'}, ${seconds} s at 25 fps)\n\n| clip | format | path | frames | peak RSS |\n| --- | --- | --- | --- | --- |\n`,
+      `peak RSS of one video job in a fresh process (${process.env.BENCH_MODEL ?? 'u2netp'}, ${seconds} s at 25 fps, ${videoModelLanesOf(loadCoreConfig())} inference lane(s): VIDEO_MODEL_LANES)\n\n| clip | format | path | frames | peak RSS |\n| --- | --- | --- | --- | --- |\n`,
     );
     for (const size of sizes) {
       const dimensions = table[size.trim()];
