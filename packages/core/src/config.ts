@@ -115,9 +115,10 @@ export interface CoreConfig {
   inferenceBatch?: number;
   /**
    * Video frames the model works on at once, each on an inference thread of its own with
-   * `intraOpThreads / lanes` threads (VIDEO_MODEL_LANES). Unset: 2 on the CPU with two or more
-   * threads, else 1 (see `videoModelLanesOf`). Each lane holds a session of its own (about
-   * 320 MB more for u2netp), so hosts short of memory set 1.
+   * `intraOpThreads / lanes` threads (VIDEO_MODEL_LANES, default 1; see `videoModelLanesOf`).
+   * Two lanes make video 5-13% faster on two cores, but each lane holds a session of its own
+   * (about 320 MB more for u2netp, 360 MB more per job in all), so they are for hosts with
+   * memory to spare.
    */
   videoModelLanes?: number;
 }
@@ -132,12 +133,12 @@ export function inferenceBatchOf(config: CoreConfig): number {
  * Two frames on one core each beat one frame on two cores once ffmpeg shares the machine:
  * onnxruntime's threads wait for each other at the end of every operator, and a thread that
  * ffmpeg preempted keeps the other one waiting (u2netp on two cores beside a busy process: 3.3
- * runs/s with two threads, 3.8 with two lanes; a 720p webm job: 250 ms a frame with one lane,
- * 190 ms with two). A symbolic-batch (GPU) session keeps one lane and batches frames instead.
+ * runs/s with two threads, 3.8 with two lanes). A symbolic-batch (GPU) session keeps one lane
+ * and batches frames instead.
  */
 export function videoModelLanesOf(config: CoreConfig): number {
   if (inferenceBatchOf(config) > 1) return 1;
-  return config.videoModelLanes ?? Math.min(2, config.intraOpThreads);
+  return config.videoModelLanes ?? 1;
 }
 
 /**
