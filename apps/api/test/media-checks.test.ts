@@ -48,6 +48,7 @@ function videoInfo(seconds: number): VideoInfo {
     duration: seconds,
     estimatedFrames: seconds * 30,
     hasAudio: false,
+    audioCodec: undefined,
     codec: 'h264',
     container: 'mp4',
     containerDuration: seconds,
