@@ -25,7 +25,7 @@ export function shortcutPayload(
   return {
     type: 'message_action',
     callback_id: callbackId,
-    trigger_id: `${Date.now()}.${randomUUID()}`,
+    trigger_id: standIn.triggerId(),
     message_ts: message.ts,
     response_url: standIn.responseUrl(where.user, where.channel),
     message: { type: 'message', user: 'U0AUTHOR', text: 'look', ...message },
@@ -99,7 +99,7 @@ export function slackPeople(standIn: SlackStandIn, eventsUrl: () => string) {
           text,
           api_app_id: 'A1',
           response_url: standIn.responseUrl(where.user, where.channel),
-          trigger_id: `${Date.now()}.${randomUUID()}`,
+          trigger_id: standIn.triggerId(),
         }),
         FORM,
       );
@@ -132,7 +132,7 @@ export function slackPeople(standIn: SlackStandIn, eventsUrl: () => string) {
           user: { id: user, name: 'person' },
           api_app_id: 'A1',
           token: 'legacy',
-          trigger_id: `${Date.now()}.modal`,
+          trigger_id: standIn.triggerId(),
           view: {
             id: `V${randomUUID().slice(0, 8).toUpperCase()}`,
             team_id: 'T1',

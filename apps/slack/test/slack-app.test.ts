@@ -328,7 +328,7 @@ describe('Slack app: bolt over HTTP, a loopback Slack, the real worker, model an
         command: '/removebg',
         text: `<${permalink}> model=u2netp color=#00ff00`,
         response_url: standIn.responseUrl(PERSON, CHANNEL),
-        trigger_id: `${Date.now()}.${randomUUID()}`,
+        trigger_id: standIn.triggerId(),
       }),
       FORM,
     );

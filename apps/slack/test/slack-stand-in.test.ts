@@ -115,6 +115,22 @@ describe('the Slack stand-in', () => {
     ).toBe('user_not_in_channel');
   });
 
+  it('opens a view once per trigger_id, within 3 seconds of the interaction', async () => {
+    const view = {
+      type: 'modal' as const,
+      title: { type: 'plain_text' as const, text: 'Options' },
+      blocks: [],
+    };
+    const open = (trigger_id: string) => errorOf(client.views.open({ trigger_id, view }));
+    const trigger = standIn.triggerId();
+    expect(await open(trigger)).toBe('ok');
+    expect(await open(trigger)).toBe('exchanged_trigger_id');
+    expect(await open('12345.98765.abcd2358fdea')).toBe('invalid_trigger_id');
+    const late = standIn.triggerId();
+    standIn.advanceClock(3100);
+    expect(await open(late)).toBe('expired_trigger_id');
+  });
+
   it('takes a response_url five times within 30 minutes', async () => {
     const post = (url: string) =>
       fetch(url, { method: 'POST', body: JSON.stringify({ text: 'hello' }) }).then((r) => r.status);

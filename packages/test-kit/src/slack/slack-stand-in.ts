@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -104,6 +105,8 @@ export interface SlackStandIn {
   addMessage(channel: string, message: { ts: string; thread_ts?: string; files?: unknown[] }): void;
   /** A response_url for one interaction by `user` in `channel` (30 minutes, 5 uses). */
   responseUrl(user: string, channel: string): string;
+  /** A trigger_id for one interaction: views.open takes it once, within 3 seconds. */
+  triggerId(): string;
   /**
    * Makes the next call to `method` fail as Slack does in an outage: an HTTP status (5xx) or
    * an `ok: false` error such as `internal_error`.
@@ -132,6 +135,8 @@ interface Channel {
 }
 
 type Answer = Record<string, unknown>;
+/** How long views.open takes an interaction's trigger_id. */
+const TRIGGER_LIFETIME_MS = 3000;
 const refuse = (error: string): Answer => ({ ok: false, error });
 
 /**
@@ -156,6 +161,7 @@ export async function startSlackStandIn(
     string,
     { user: string; channel: string; at: number; uses: number }
   >();
+  const triggers = new Map<string, { at: number; used: boolean }>();
   const pendingUploads = new Set<string>();
   const failures = new Map<string, { status: number } | { error: string }>();
   const waiters = new Set<() => void>();
@@ -337,8 +343,17 @@ export async function startSlackStandIn(
         const refused = memberRefusal(channelId);
         return refused ? refuse(refused) : { ok: true };
       }
-      case 'views.open':
+      case 'views.open': {
+        // https://api.slack.com/methods/views.open: a trigger_id is exchanged once
+        // (exchanged_trigger_id), and only within 3 seconds of the interaction
+        // (triggers expire in three seconds: https://api.slack.com/interactivity/handling).
+        const trigger = triggers.get(String(params.trigger_id ?? ''));
+        if (!trigger) return refuse('invalid_trigger_id');
+        if (trigger.used) return refuse('exchanged_trigger_id');
+        if (now() - trigger.at > TRIGGER_LIFETIME_MS) return refuse('expired_trigger_id');
+        trigger.used = true;
         return { ok: true, view: { id: nextId('V') } };
+      }
       case 'views.publish':
         // https://api.slack.com/methods/views.publish: a Home tab view for one user.
         return { ok: true, view: { id: nextId('V') } };
@@ -565,6 +580,11 @@ export async function startSlackStandIn(
       messages.set(threadKey(channel, message.ts), message);
       if (message.thread_ts && message.thread_ts !== message.ts)
         addReply(channel, message.thread_ts);
+    },
+    triggerId() {
+      const id = `${++counter}.${Date.now()}.${randomBytes(8).toString('hex')}`;
+      triggers.set(id, { at: now(), used: false });
+      return id;
     },
     responseUrl(user, channel) {
       const path = `/response/${nextId('R')}`;
