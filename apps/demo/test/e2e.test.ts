@@ -5,7 +5,6 @@
  * a video) run concurrently; the worker running the video is killed with SIGKILL mid-video. Every
  * result must still arrive, exactly once, where it belongs.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -162,7 +161,7 @@ describe('the whole system', () => {
       interactivityBody({
         type: 'message_action',
         callback_id: 'remove_background',
-        trigger_id: `${Date.now()}.${randomUUID()}`,
+        trigger_id: slack.triggerId(),
         message_ts: slackMessageTs,
         response_url: `${slack.origin}/response`,
         message: {
