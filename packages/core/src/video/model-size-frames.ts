@@ -81,10 +81,9 @@ export interface MaskStreamContext {
  * The model-size frame loop: frames are normalised and sent to the model (one per run, or
  * `model.batch` per run on a GPU session with a symbolic batch; `model.lanes` runs at once)
  * while the next ones are decoded, and their masks go to the encoder, in order, while the model
- * works on the next. The
- * main thread touches about 0.4 MB a frame, whatever the video's size (and runs libvips only
- * where a side of the video is shorter than the model's input). Returns the frames
- * written and the milliseconds spent waiting on the model.
+ * works on the next. The main thread touches about 0.4 MB a frame, whatever the video's size
+ * (and runs libvips only where a side of the video is shorter than the model's input). Returns
+ * the frames written and the milliseconds during which the model was running.
  */
 export async function streamModelSizeFrames(
   context: MaskStreamContext,
@@ -102,8 +101,9 @@ export async function streamModelSizeFrames(
     const square = await resizeForModel(sharp(rgb, { raw }), model.inputSize);
     return normalizeForModel(square, model.normalization);
   };
-  // A group is one model run: one frame, or up to `model.batch` on a symbolic-batch session.
-  const readGroup = async (): Promise<Float32Array[]> => {
+  // A group is one model run: one frame, or up to `model.batch` on a symbolic-batch session;
+  // undefined once the video has no frame left.
+  const readGroup = async (): Promise<Float32Array[] | undefined> => {
     const group: Float32Array[] = [];
     while (group.length < model.batch) {
       const rgb = await reader.next();
@@ -111,17 +111,14 @@ export async function streamModelSizeFrames(
       group.push(await modelInput(rgb));
       reader.release(rgb);
     }
-    return group;
+    return group.length > 0 ? group : undefined;
   };
   const predictGroup = async (group: Float32Array[]): Promise<Uint8Array[]> =>
     group.length === 1 && group[0] ? [await model.predict(group[0])] : model.predictBatch(group);
   let frames = 0;
   const { inference } = await runOrderedFrames(
     {
-      read: async () => {
-        const group = await readGroup();
-        return group.length > 0 ? group : undefined;
-      },
+      read: readGroup,
       infer: predictGroup,
       write: async (_group, masks) => {
         for (const mask of masks) {
